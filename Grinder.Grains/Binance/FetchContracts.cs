@@ -1,0 +1,43 @@
+namespace Grinder.Grains.Binance;
+
+/// <summary>Runbook error reasons (label <c>reason</c> of <c>grinder_fill_ingest_errors_total</c>).</summary>
+public enum IngestErrorReason
+{
+    Http,
+    Parse,
+    Cursor,
+    Unknown,
+}
+
+/// <summary>Where to read next for one (account, symbol).</summary>
+/// <param name="LastTradeId">Highest trade id already read (valid or rejected); null while bootstrapping.</param>
+/// <param name="LastTimeMs">Time of that trade (the second element of the runbook's cursor tuple).</param>
+/// <param name="BootstrapFromMs">While <paramref name="LastTradeId"/> is null: start of the next time window to scan.</param>
+/// <param name="ResumeInclusive">The last page read was full, so the next request must include <paramref name="LastTradeId"/>
+/// itself: a self-trade's second row (same id, other side) may sit on the next page.</param>
+public sealed record FetchPosition(long? LastTradeId, long LastTimeMs, long? BootstrapFromMs, bool ResumeInclusive);
+
+/// <summary>One poll of one symbol.</summary>
+public sealed record FetchRequest(string Symbol, FetchPosition Position, int MaxPages);
+
+/// <summary>What one poll of one symbol read. Rows from pages that succeeded are kept even when a later page failed.</summary>
+/// <param name="Trades">Valid rows, sorted by (id, side); may include rows already counted (the grain dedups).</param>
+/// <param name="Rejected">Rows that failed validation.</param>
+/// <param name="Next">Position after everything returned here.</param>
+/// <param name="Error">Why the poll stopped early, if it did.</param>
+/// <param name="ErrorDetail">Operator-facing detail (no secrets, no signed query).</param>
+/// <param name="Requests">HTTP requests made.</param>
+public sealed record FetchResult(
+    IReadOnlyList<ParsedTrade> Trades,
+    IReadOnlyList<RejectedRow> Rejected,
+    FetchPosition Next,
+    IngestErrorReason? Error,
+    string? ErrorDetail,
+    int Requests);
+
+/// <summary>Reads an account's fills for one symbol, paging from a position. Read-only by construction.</summary>
+public interface IUserTradesFetcher
+{
+    /// <summary>Reads from <see cref="FetchRequest.Position"/> for up to <see cref="FetchRequest.MaxPages"/> pages. Never throws for exchange or payload faults: they come back in <see cref="FetchResult.Error"/>.</summary>
+    Task<FetchResult> FetchAsync(BinanceCredentials credentials, FetchRequest request, CancellationToken cancellationToken);
+}
