@@ -1,0 +1,97 @@
+namespace Grinder.Grains.Metrics;
+
+/// <summary>
+/// Keeps the newest snapshot per account and the label-level sums incrementally, so a scrape costs O(series), not O(accounts).
+/// Not thread-safe: owned by one grain activation.
+/// </summary>
+public sealed class MetricsAggregator
+{
+    private readonly Dictionary<string, AccountSnapshot> accounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FillTotals> fills = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> polls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> loads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> saves = new(StringComparer.Ordinal);
+    private long reconcileRuns;
+    private MetricsAggregate? cached;
+
+    public IReadOnlyDictionary<string, AccountSnapshot> Accounts => accounts;
+
+    /// <summary>Applies <paramref name="snapshot"/> when it is newer than the held one; returns whether it was applied.</summary>
+    public bool Apply(AccountSnapshot snapshot)
+    {
+        if (accounts.TryGetValue(snapshot.AccountId, out var held))
+        {
+            if (snapshot.Version <= held.Version)
+            {
+                return false;
+            }
+
+            Accumulate(held, -1);
+        }
+
+        accounts[snapshot.AccountId] = snapshot;
+        Accumulate(snapshot, +1);
+        cached = null;
+        return true;
+    }
+
+    public MetricsAggregate Aggregate()
+    {
+        if (cached is not null)
+        {
+            return cached;
+        }
+
+        var oldest = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var account in accounts.Values)
+        {
+            if (account.Polling && account.LastSaveUnixMs is { } saved)
+            {
+                oldest[account.Source] = oldest.TryGetValue(account.Source, out var current) ? Math.Min(current, saved) : saved;
+            }
+        }
+
+        cached = new MetricsAggregate(
+            new Dictionary<string, FillTotals>(fills, StringComparer.Ordinal),
+            new Dictionary<string, long>(polls, StringComparer.Ordinal),
+            new Dictionary<string, long>(errors, StringComparer.Ordinal),
+            new Dictionary<string, long>(loads, StringComparer.Ordinal),
+            new Dictionary<string, long>(saves, StringComparer.Ordinal),
+            oldest,
+            reconcileRuns,
+            accounts.Count);
+        return cached;
+    }
+
+    private void Accumulate(AccountSnapshot snapshot, int sign)
+    {
+        foreach (var (bucket, totals) in snapshot.Fills)
+        {
+            var key = snapshot.Source + "|" + bucket;
+            var current = fills.GetValueOrDefault(key, FillTotals.Zero);
+            fills[key] = sign > 0 ? current.Add(totals) : current.Subtract(totals);
+        }
+
+        Add(polls, snapshot.Source, snapshot.Polls * sign);
+        foreach (var (reason, count) in snapshot.Errors)
+        {
+            Add(errors, snapshot.Source + "|" + reason, count * sign);
+        }
+
+        foreach (var (result, count) in snapshot.CursorLoads)
+        {
+            Add(loads, snapshot.Source + "|" + result, count * sign);
+        }
+
+        foreach (var (result, count) in snapshot.CursorSaves)
+        {
+            Add(saves, snapshot.Source + "|" + result, count * sign);
+        }
+
+        reconcileRuns += snapshot.ReconcileRuns * sign;
+    }
+
+    private static void Add(Dictionary<string, long> target, string key, long delta) =>
+        target[key] = target.GetValueOrDefault(key) + delta;
+}

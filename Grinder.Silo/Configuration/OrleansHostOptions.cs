@@ -1,0 +1,40 @@
+namespace Grinder.Silo.Configuration;
+
+/// <summary>Orleans endpoint and cluster identity (section <c>Grinder:Orleans</c>). Several silos on one host need distinct ports.</summary>
+public sealed class OrleansHostOptions
+{
+    public const string SectionName = "Grinder:Orleans";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Silos with the same cluster id on one database form one cluster.</summary>
+    public string ClusterId { get; set; } = "grinder";
+
+    /// <summary>Keys stored grain state; changing it orphans existing cursors.</summary>
+    public string ServiceId { get; set; } = "grinder";
+
+    public static IEnumerable<string> Validate(OrleansHostOptions options)
+    {
+        if (options.SiloPort is < 1 or > 65535)
+        {
+            yield return "Grinder:Orleans:SiloPort must be a TCP port (1-65535)";
+        }
+
+        if (options.GatewayPort is < 1 or > 65535)
+        {
+            yield return "Grinder:Orleans:GatewayPort must be a TCP port (1-65535)";
+        }
+
+        if (options.SiloPort == options.GatewayPort)
+        {
+            yield return "Grinder:Orleans:SiloPort and Grinder:Orleans:GatewayPort must differ";
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ClusterId) || string.IsNullOrWhiteSpace(options.ServiceId))
+        {
+            yield return "Grinder:Orleans:ClusterId and Grinder:Orleans:ServiceId must not be empty";
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text;
+using Grinder.Grains;
+using Grinder.Grains.Ingest;
+using Grinder.Silo.Hosting;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Grinder.Silo.Metrics;
+
+/// <summary>
+/// The <c>/metrics</c> families of design.md §5 in a registry owned by this silo (prometheus-net's default registry is
+/// process-wide and exports every .NET meter). Filled from <see cref="IFillMetricsGrain"/> on each scrape, so every
+/// silo serves the same cluster-wide series. Counters only move up (<c>IncTo</c>), so a scrape never shows a decrease.
+/// </summary>
+public sealed class FillMetricsExporter : IMetricsTextSource
+{
+    private const string None = "none";
+    private static readonly TimeSpan AggregateDeadline = TimeSpan.FromSeconds(5);
+
+    private readonly IGrainFactory grains;
+    private readonly IOptions<IngestOptions> ingest;
+    private readonly TimeProvider time;
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly CollectorRegistry registry = Prometheus.Metrics.NewCustomRegistry();
+    private readonly Counter fills;
+    private readonly Counter notional;
+    private readonly Counter fees;
+    private readonly Counter rebates;
+    private readonly Counter polls;
+    private readonly Gauge enabled;
+    private readonly Counter errors;
+    private readonly Counter cursorLoads;
+    private readonly Counter cursorSaves;
+    private readonly Gauge lastSave;
+    private readonly Gauge cursorAge;
+    private readonly Counter reconcileRuns;
+
+    public FillMetricsExporter(IGrainFactory grains, IOptions<IngestOptions> ingest, TimeProvider time)
+    {
+        this.grains = grains;
+        this.ingest = ingest;
+        this.time = time;
+        var factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        string[] fillLabels = ["source", "side", "liquidity"];
+        fills = factory.CreateCounter("grinder_fills_total", "Fills counted exactly once.", fillLabels);
+        notional = factory.CreateCounter("grinder_fill_notional_total", "Cumulative notional (qty x price) of counted fills, in the quote asset.", fillLabels);
+        fees = factory.CreateCounter("grinder_fill_fees_total", "Cumulative positive commissions of counted fills, summed across commission assets (per-asset detail in /healthz).", fillLabels);
+        rebates = factory.CreateCounter("grinder_fill_rebates_total", "Cumulative negative commissions (maker rebates) of counted fills, as positive amounts.", fillLabels);
+        polls = factory.CreateCounter("grinder_fill_ingest_polls_total", "Completed ingest polls.", ["source"]);
+        enabled = factory.CreateGauge("grinder_fill_ingest_enabled", "1 if fill ingest is on (FILL_INGEST_ENABLED=1), 0 otherwise.", ["source"]);
+        errors = factory.CreateCounter("grinder_fill_ingest_errors_total", "Ingest errors by reason (http, parse, cursor, unknown).", ["source", "reason"]);
+        cursorLoads = factory.CreateCounter("grinder_fill_cursor_load_total", "Cursor loads by result (ok, error).", ["source", "result"]);
+        cursorSaves = factory.CreateCounter("grinder_fill_cursor_save_total", "Cursor saves by result (ok, error, rejected_non_monotonic).", ["source", "result"]);
+        lastSave = factory.CreateGauge("grinder_fill_cursor_last_save_ts", "Epoch seconds of the last successful cursor save (oldest across polling accounts).", ["source"]);
+        cursorAge = factory.CreateGauge("grinder_fill_cursor_age_seconds", "Seconds since the last successful cursor save, computed at scrape time (worst account).", ["source"]);
+        reconcileRuns = factory.CreateCounter("grinder_reconcile_runs_total", "Completed account polls (one per account per tick).");
+    }
+
+    public async Task<string> RenderAsync(CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await ExportAsync(buffer, ExpositionFormat.PrometheusText, cancellationToken);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Refreshes the registry from the cluster-wide aggregate and writes it in <paramref name="format"/>.</summary>
+    public async Task ExportAsync(Stream destination, ExpositionFormat format, CancellationToken cancellationToken)
+    {
+        var aggregate = await grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync().WaitAsync(AggregateDeadline, cancellationToken);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            Update(aggregate);
+            await registry.CollectAndExportAsTextAsync(destination, format, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private void Update(MetricsAggregate aggregate)
+    {
+        UpdateFills(fills, aggregate.Fills, static totals => totals.Count);
+        UpdateFills(notional, aggregate.Fills, static totals => (double)totals.Notional);
+        UpdateFills(fees, aggregate.Fills, static totals => (double)totals.Fees);
+        UpdateFills(rebates, aggregate.Fills, static totals => (double)totals.Rebates);
+
+        UpdateCounter(polls, aggregate.Polls, [None]);
+        UpdateCounter(errors, aggregate.Errors, [None, None]);
+        UpdateCounter(cursorLoads, aggregate.CursorLoads, [None, None]);
+        UpdateCounter(cursorSaves, aggregate.CursorSaves, [None, None]);
+        reconcileRuns.IncTo(aggregate.ReconcileRuns);
+
+        // Runbook Gate 0: the reconcile switch is always present, 0 or 1.
+        var on = ingest.Value.Enabled ? 1 : 0;
+        enabled.WithLabels("reconcile").Set(on);
+        foreach (var source in aggregate.Polls.Keys.Where(source => source != "reconcile"))
+        {
+            enabled.WithLabels(source).Set(on);
+        }
+
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (aggregate.OldestLastSaveUnixMs.Count == 0)
+        {
+            lastSave.WithLabels(None).Set(0);
+            cursorAge.WithLabels(None).Set(0);
+        }
+        else
+        {
+            lastSave.RemoveLabelled(None);
+            cursorAge.RemoveLabelled(None);
+            foreach (var (source, savedMs) in aggregate.OldestLastSaveUnixMs)
+            {
+                lastSave.WithLabels(source).Set(savedMs / 1000.0);
+                cursorAge.WithLabels(source).Set(Math.Max(0, nowMs - savedMs) / 1000.0);
+            }
+        }
+    }
+
+    private static void UpdateFills(Counter counter, IReadOnlyDictionary<string, FillTotals> series, Func<FillTotals, double> value)
+    {
+        var values = series.ToDictionary(pair => pair.Key, pair => value(pair.Value), StringComparer.Ordinal);
+        SetSeries(counter, values, [None, None, None]);
+    }
+
+    private static void UpdateCounter(Counter counter, IReadOnlyDictionary<string, long> series, string[] placeholder)
+    {
+        var values = series.ToDictionary(pair => pair.Key, pair => (double)pair.Value, StringComparer.Ordinal);
+        SetSeries(counter, values, placeholder);
+    }
+
+    // A family with no real series shows its all-"none" placeholder at 0; the placeholder disappears once a real series exists (design.md §5).
+    private static void SetSeries(Counter counter, IReadOnlyDictionary<string, double> values, string[] placeholder)
+    {
+        if (values.Count == 0)
+        {
+            counter.WithLabels(placeholder).Publish();
+            return;
+        }
+
+        counter.RemoveLabelled(placeholder);
+        foreach (var (key, value) in values)
+        {
+            var child = counter.WithLabels(key.Split('|'));
+            child.IncTo(value);
+            child.Publish();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Grinder.Silo.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Grinder.Tests.Infrastructure;
+
+/// <summary>
+/// A real Grinder silo (the same composition as Program.cs) running in the test process on free loopback ports,
+/// reached over real HTTP.
+/// </summary>
+public sealed class InProcessSilo : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private InProcessSilo(WebApplication app, Uri baseUrl)
+    {
+        this.app = app;
+        BaseUrl = baseUrl;
+        Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Uri BaseUrl { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => app.Services;
+
+    public IGrainFactory Grains => app.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>Starts a silo with <paramref name="settings"/> layered over the defaults (flat names like <c>FILL_INGEST_ENABLED</c> work).</summary>
+    public static async Task<InProcessSilo> StartAsync(IDictionary<string, string?> settings, params string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            EnvironmentName = "Production",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        var layered = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["FILL_INGEST_ENABLED"] = "0",
+            ["Grinder:Orleans:SiloPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Grinder:Orleans:GatewayPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings)
+        {
+            layered[key] = value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(layered);
+        builder.AddGrinderConfiguration();
+        builder.AddGrinderOrleans();
+        builder.AddGrinderHttp();
+        var app = builder.Build();
+        app.MapGrinderEndpoints();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new InProcessSilo(app, new Uri(address.TrimEnd('/') + "/"));
+    }
+
+    public async Task StopAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await app.StopAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        try
+        {
+            await StopAsync();
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+}
