@@ -26,12 +26,8 @@ public sealed partial class FileGrainStorage(
     /// <summary>The directory this provider writes to (for health checks).</summary>
     public string Directory { get; } = Path.GetFullPath(directory);
 
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        var path = PathFor(stateName, grainId);
-        var gate = locks.GetOrAdd(path, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync();
-        try
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        UnderLockAsync(PathFor(stateName, grainId), async path =>
         {
             var stored = await ReadEnvelopeAsync(path);
             if (stored is null)
@@ -45,19 +41,10 @@ public sealed partial class FileGrainStorage(
             grainState.State = serializer.Deserialize<T>(BinaryData.FromBytes(stored.Value.Payload));
             grainState.ETag = stored.Value.Version.ToString(CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+        });
 
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        var path = PathFor(stateName, grainId);
-        var gate = locks.GetOrAdd(path, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync();
-        try
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        UnderLockAsync(PathFor(stateName, grainId), async path =>
         {
             var current = await ReadVersionAsync(path);
             CheckETag(grainId, grainState.ETag, current);
@@ -66,19 +53,10 @@ public sealed partial class FileGrainStorage(
             await WriteAtomicallyAsync(path, next, payload.ToMemory());
             grainState.ETag = next.ToString(CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+        });
 
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        var path = PathFor(stateName, grainId);
-        var gate = locks.GetOrAdd(path, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync();
-        try
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        UnderLockAsync(PathFor(stateName, grainId), async path =>
         {
             var current = await ReadVersionAsync(path);
             CheckETag(grainId, grainState.ETag, current);
@@ -86,16 +64,26 @@ public sealed partial class FileGrainStorage(
             grainState.State = activatorProvider.GetActivator<T>().Create();
             grainState.ETag = null;
             grainState.RecordExists = false;
+        });
+
+    /// <summary>The file that holds one grain's state (also used by the cursor inspection helper).</summary>
+    public string PathFor(string stateName, GrainId grainId) =>
+        Path.Combine(Directory, name, Uri.EscapeDataString(stateName), Uri.EscapeDataString(grainId.ToString()) + ".json");
+
+    // Read-compare-write of one file is serialized in this process so the version check and the rename are one step.
+    private async Task UnderLockAsync(string path, Func<string, Task> action)
+    {
+        var gate = locks.GetOrAdd(path, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try
+        {
+            await action(path);
         }
         finally
         {
             gate.Release();
         }
     }
-
-    /// <summary>The file that holds one grain's state (also used by the cursor inspection helper).</summary>
-    public string PathFor(string stateName, GrainId grainId) =>
-        Path.Combine(Directory, name, Uri.EscapeDataString(stateName), Uri.EscapeDataString(grainId.ToString()) + ".json");
 
     private void CheckETag(GrainId grainId, string? expected, long? stored)
     {
