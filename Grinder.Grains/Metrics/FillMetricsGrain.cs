@@ -36,6 +36,13 @@ public sealed partial class FillMetricsGrain(
         return Task.CompletedTask;
     }
 
+    public Task ReportLoadErrorAsync(string accountId, string source)
+    {
+        aggregator.ApplyLoadError(accountId, source);
+        dirty = true;
+        return Task.CompletedTask;
+    }
+
     public Task<MetricsAggregate> GetAggregateAsync() => Task.FromResult(aggregator.Aggregate());
 
     private async Task FlushAsync(CancellationToken cancellationToken)

@@ -36,6 +36,28 @@ public sealed class MetricsAggregator
         return true;
     }
 
+    /// <summary>Adds one load error to the held snapshot of <paramref name="accountId"/> (an empty one if none is held).</summary>
+    public void ApplyLoadError(string accountId, string source)
+    {
+        var held = accounts.GetValueOrDefault(accountId) ?? new AccountSnapshot(
+            accountId, source, 0, new Dictionary<string, FillTotals>(), 0, new Dictionary<string, long>(),
+            new Dictionary<string, long>(), new Dictionary<string, long>(), null, 0, false);
+        var updated = held with
+        {
+            CursorLoads = Plus(held.CursorLoads, "error"),
+            Errors = Plus(held.Errors, "cursor"),
+            Polling = false,
+        };
+        if (accounts.ContainsKey(accountId))
+        {
+            Accumulate(held, -1);
+        }
+
+        accounts[accountId] = updated;
+        Accumulate(updated, +1);
+        cached = null;
+    }
+
     public MetricsAggregate Aggregate()
     {
         if (cached is not null)
@@ -90,6 +112,13 @@ public sealed class MetricsAggregator
         }
 
         reconcileRuns += snapshot.ReconcileRuns * sign;
+    }
+
+    private static Dictionary<string, long> Plus(IReadOnlyDictionary<string, long> counters, string key)
+    {
+        var copy = new Dictionary<string, long>(counters, StringComparer.Ordinal);
+        copy[key] = copy.GetValueOrDefault(key) + 1;
+        return copy;
     }
 
     private static void Add(Dictionary<string, long> target, string key, long delta) =>

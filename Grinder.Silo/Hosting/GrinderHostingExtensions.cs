@@ -29,9 +29,7 @@ public static class GrinderHostingExtensions
         builder.Services.AddSingleton<IValidateOptions<OrleansHostOptions>>(new DelegateValidator<OrleansHostOptions>(OrleansHostOptions.Validate));
         builder.Services.AddSingleton<IValidateOptions<RunOptions>>(new DelegateValidator<RunOptions>(RunOptions.Validate));
         builder.Services.AddOptions<RunOptions>().BindConfiguration(RunOptions.SectionName).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<IngestOptions>>(new DelegateValidator<IngestOptions>(IngestOptions.Validate));
-        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddGrinderIngest();
         return builder;
     }
 

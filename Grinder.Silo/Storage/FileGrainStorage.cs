@@ -10,7 +10,9 @@ namespace Grinder.Silo.Storage;
 /// Durable grain storage on the local file system for local mode (design.md §7): one JSON file per grain state,
 /// written atomically (temp file, flush to disk, rename over the old file) so a crash leaves either the old or the
 /// new state, never a torn one. A version number is the ETag: a writer holding a stale ETag gets
-/// <see cref="InconsistentStateException"/>, as with the ADO.NET provider.
+/// <see cref="InconsistentStateException"/>, as with the ADO.NET provider. The envelope also records a SHA-256 of the
+/// state, so a file edited by hand (a cursor moved behind the grain's back) no longer matches its version: the next write
+/// gets a conflict, and the grain re-reads and applies its monotonic rule instead of overwriting the edit unseen.
 /// </summary>
 /// <remarks>One silo process per data directory: the version check is serialized in-process only.</remarks>
 public sealed partial class FileGrainStorage(
@@ -39,16 +41,16 @@ public sealed partial class FileGrainStorage(
             }
 
             grainState.State = serializer.Deserialize<T>(BinaryData.FromBytes(stored.Value.Payload));
-            grainState.ETag = stored.Value.Version.ToString(CultureInfo.InvariantCulture);
+            grainState.ETag = stored.Value.ETag;
             grainState.RecordExists = true;
         });
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         UnderLockAsync(PathFor(stateName, grainId), async path =>
         {
-            var current = await ReadVersionAsync(path);
-            CheckETag(grainId, grainState.ETag, current);
-            var next = (current ?? 0) + 1;
+            var current = await ReadEnvelopeAsync(path);
+            CheckETag(grainId, grainState.ETag, current?.ETag);
+            var next = (current?.Version ?? 0) + 1;
             var payload = serializer.Serialize(grainState.State);
             await WriteAtomicallyAsync(path, next, payload.ToMemory());
             grainState.ETag = next.ToString(CultureInfo.InvariantCulture);
@@ -58,8 +60,8 @@ public sealed partial class FileGrainStorage(
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         UnderLockAsync(PathFor(stateName, grainId), async path =>
         {
-            var current = await ReadVersionAsync(path);
-            CheckETag(grainId, grainState.ETag, current);
+            var current = await ReadEnvelopeAsync(path);
+            CheckETag(grainId, grainState.ETag, current?.ETag);
             File.Delete(path);
             grainState.State = activatorProvider.GetActivator<T>().Create();
             grainState.ETag = null;
@@ -85,9 +87,8 @@ public sealed partial class FileGrainStorage(
         }
     }
 
-    private void CheckETag(GrainId grainId, string? expected, long? stored)
+    private void CheckETag(GrainId grainId, string? expected, string? storedText)
     {
-        var storedText = stored?.ToString(CultureInfo.InvariantCulture);
         if (!string.Equals(expected, storedText, StringComparison.Ordinal))
         {
             LogETagConflict(logger, grainId.ToString(), expected ?? "none", storedText ?? "none");
@@ -98,7 +99,7 @@ public sealed partial class FileGrainStorage(
         }
     }
 
-    private static async Task<(long Version, byte[] Payload)?> ReadEnvelopeAsync(string path)
+    private static async Task<(long Version, string ETag, byte[] Payload)?> ReadEnvelopeAsync(string path)
     {
         byte[] bytes;
         try
@@ -127,7 +128,11 @@ public sealed partial class FileGrainStorage(
                 throw new InvalidDataException($"grain state file {path} is not a Grinder state envelope");
             }
 
-            return (number, System.Text.Encoding.UTF8.GetBytes(state.GetRawText()));
+            var payload = System.Text.Encoding.UTF8.GetBytes(state.GetRawText());
+            var hash = Hash(payload);
+            var intact = root.TryGetProperty("state_sha256", out var recorded) && HashMatches(recorded, hash);
+            var etag = number.ToString(CultureInfo.InvariantCulture);
+            return (number, intact ? etag : $"{etag}~edited-{hash[..12]}", payload);
         }
         catch (JsonException ex)
         {
@@ -136,11 +141,7 @@ public sealed partial class FileGrainStorage(
         }
     }
 
-    private static async Task<long?> ReadVersionAsync(string path)
-    {
-        var stored = await ReadEnvelopeAsync(path);
-        return stored?.Version;
-    }
+    private static string Hash(ReadOnlySpan<byte> payload) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload));
 
     private static async Task WriteAtomicallyAsync(string path, long version, ReadOnlyMemory<byte> payload)
     {
@@ -156,6 +157,7 @@ public sealed partial class FileGrainStorage(
                     writer.WriteStartObject();
                     writer.WriteNumber("version", version);
                     writer.WriteString("written_at", DateTimeOffset.UtcNow);
+                    writer.WriteString("state_sha256", Hash(payload.Span));
                     writer.WritePropertyName("state");
                     writer.WriteRawValue(payload.Span, skipInputValidation: false);
                     writer.WriteEndObject();
@@ -176,6 +178,9 @@ public sealed partial class FileGrainStorage(
             }
         }
     }
+
+    private static bool HashMatches(JsonElement element, string hash) =>
+        element.ValueKind == JsonValueKind.String && element.ValueEquals(hash);
 
     [LoggerMessage(EventId = 2001, EventName = "GRAIN_STATE_ETAG_CONFLICT", Level = LogLevel.Warning,
         Message = "Stale write of {GrainId} rejected: expected version {Expected}, stored {Stored}")]

@@ -102,6 +102,30 @@ public sealed class FileGrainStorageTests : IDisposable
         Assert.Equal("2", reread.ETag);
     }
 
+    [Fact]
+    public async Task A_hand_edited_state_file_makes_the_next_write_conflict_instead_of_overwriting_the_edit()
+    {
+        var storage = CreateStorage();
+        var writer = NewState(version: 1, polls: 10);
+        await storage.WriteStateAsync("metrics", Grain, writer);
+        var path = storage.PathFor("metrics", Grain);
+
+        // An operator edits the file without touching the version (as the runbook's "cat/edit the cursor" invites).
+        var edited = System.Text.RegularExpressions.Regex.Replace(await File.ReadAllTextAsync(path), "\"Polls\":\\s*10", "\"Polls\": 999");
+        Assert.Contains("999", edited);
+        await File.WriteAllTextAsync(path, edited);
+
+        writer.State!.Accounts["acct-main"] = writer.State.Accounts["acct-main"] with { Version = 2, Polls = 11 };
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("metrics", Grain, writer));
+
+        // Re-reading shows the edit and yields an ETag that allows the next write.
+        var reread = new GrainState<FillMetricsState>();
+        await storage.ReadStateAsync("metrics", Grain, reread);
+        Assert.Equal(999, reread.State!.Accounts["acct-main"].Polls);
+        await storage.WriteStateAsync("metrics", Grain, reread);
+        Assert.Equal("2", reread.ETag);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("{\"version\": 3, \"state\": {\"Accou")]

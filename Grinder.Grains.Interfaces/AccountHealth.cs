@@ -1,0 +1,32 @@
+namespace Grinder.Grains;
+
+/// <summary>Per-symbol detail for <c>/healthz</c>.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SymbolHealth(
+    [property: Id(0)] string Symbol,
+    [property: Id(1)] long? LastTradeId,
+    [property: Id(2)] long LastTsMs,
+    [property: Id(3)] long CountedHighWaterId,
+    [property: Id(4)] bool Bootstrapping,
+    [property: Id(5)] long? LastPollMs,
+    [property: Id(6)] string? LastError,
+    [property: Id(7)] int QuarantinedRows);
+
+/// <summary>Per-account detail for <c>/healthz</c> (the place for account and symbol detail, never metric labels).</summary>
+/// <param name="LoadError">Why stored state could not be read; while set the account does not poll.</param>
+[GenerateSerializer, Immutable]
+public sealed record AccountHealth(
+    [property: Id(0)] string AccountId,
+    [property: Id(1)] string Source,
+    [property: Id(2)] bool Polling,
+    [property: Id(3)] long? LastPollMs,
+    [property: Id(4)] string? LastErrorReason,
+    [property: Id(5)] string? LoadError,
+    [property: Id(6)] long? LastSaveMs,
+    [property: Id(7)] long Polls,
+    [property: Id(8)] IReadOnlyList<SymbolHealth> Symbols,
+    [property: Id(9)] IReadOnlyList<QuarantinedRow> Quarantine,
+    [property: Id(10)] IReadOnlyDictionary<string, decimal> FeesByAsset,
+    [property: Id(11)] IReadOnlyDictionary<string, decimal> RebatesByAsset,
+    [property: Id(12)] long FillsCounted,
+    [property: Id(13)] string? LastSaveError);

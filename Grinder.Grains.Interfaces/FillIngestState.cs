@@ -1,0 +1,61 @@
+namespace Grinder.Grains;
+
+/// <summary>
+/// Stored state of one account (design.md §3): cursors and cumulative counters change in the same write, so a crash
+/// before the write re-counts nothing twice and a crash after it loses nothing. No credentials, ever.
+/// </summary>
+[GenerateSerializer]
+public sealed class FillIngestState
+{
+    /// <summary>Per symbol: where to read next and what was counted.</summary>
+    [Id(0)]
+    public Dictionary<string, SymbolCursor> Symbols { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Cumulative fills keyed by <c>side|liquidity</c>.</summary>
+    [Id(1)]
+    public Dictionary<string, FillTotals> Fills { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(2)]
+    public long Polls { get; set; }
+
+    /// <summary>Errors by runbook reason.</summary>
+    [Id(3)]
+    public Dictionary<string, long> Errors { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(4)]
+    public Dictionary<string, long> CursorLoads { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(5)]
+    public Dictionary<string, long> CursorSaves { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>When this state was last changed (the runbook's <c>updated_at_ms</c>).</summary>
+    [Id(6)]
+    public long UpdatedAtMs { get; set; }
+
+    /// <summary>Time of the last successful save, recorded in the save itself.</summary>
+    [Id(7)]
+    public long? LastSaveMs { get; set; }
+
+    /// <summary>Newest rejected rows, oldest dropped first.</summary>
+    [Id(8)]
+    public List<QuarantinedRow> Quarantine { get; set; } = [];
+
+    /// <summary>Rows ever quarantined, including those dropped from <see cref="Quarantine"/>.</summary>
+    [Id(9)]
+    public long QuarantinedTotal { get; set; }
+
+    /// <summary>Successful saves; orders the snapshots reported to the metrics grain.</summary>
+    [Id(10)]
+    public long SaveCount { get; set; }
+
+    [Id(11)]
+    public long ReconcileRuns { get; set; }
+
+    /// <summary>Positive commissions per commission asset: <c>grinder_fill_fees_total</c> sums them, this says in what (design.md §8.10).</summary>
+    [Id(12)]
+    public Dictionary<string, decimal> FeesByAsset { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Rebates (negative commissions, as positive amounts) per commission asset.</summary>
+    [Id(13)]
+    public Dictionary<string, decimal> RebatesByAsset { get; set; } = new(StringComparer.Ordinal);
+}

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Logging;
+
+namespace Grinder.Grains.Ingest;
+
+/// <summary>Ingest log events (design.md §6). Structured, with event names; never a secret, signature or signed query.</summary>
+internal static partial class IngestLog
+{
+    [LoggerMessage(EventId = 1001, EventName = "FILL_CURSOR_LOADED", Level = LogLevel.Information,
+        Message = "FILL_CURSOR_LOADED account={AccountId} symbols={Symbols} saves={SaveCount}")]
+    public static partial void CursorLoaded(ILogger logger, string accountId, int symbols, long saveCount);
+
+    [LoggerMessage(EventId = 1002, EventName = "FILL_CURSOR_NOT_FOUND", Level = LogLevel.Information,
+        Message = "FILL_CURSOR_NOT_FOUND account={AccountId}: first start, bootstrapping from {LookbackDays} days back")]
+    public static partial void CursorNotFound(ILogger logger, string accountId, double lookbackDays);
+
+    [LoggerMessage(EventId = 1003, EventName = "FILL_CURSOR_LOAD_ERROR", Level = LogLevel.Error,
+        Message = "FILL_CURSOR_LOAD_ERROR account={AccountId}: {Reason}. Not polling until the state is readable or reset.")]
+    public static partial void CursorLoadError(ILogger logger, string accountId, string reason);
+
+    [LoggerMessage(EventId = 1004, EventName = "FILL_CURSOR_SAVE_ERROR", Level = LogLevel.Error,
+        Message = "FILL_CURSOR_SAVE_ERROR account={AccountId}: {Reason}. Progress kept in memory; the next poll saves again.")]
+    public static partial void CursorSaveError(ILogger logger, string accountId, string reason);
+
+    [LoggerMessage(EventId = 1005, EventName = "FILL_CURSOR_REJECTED_NON_MONOTONIC", Level = LogLevel.Warning,
+        Message = "FILL_CURSOR_REJECTED_NON_MONOTONIC account={AccountId} symbol={Symbol} existing_key={ExistingKey} new_key={NewKey}: stored cursor kept")]
+    public static partial void CursorRejected(ILogger logger, string accountId, string symbol, string existingKey, string newKey);
+
+    [LoggerMessage(EventId = 1006, EventName = "FILL_PARSE_ERROR", Level = LogLevel.Warning,
+        Message = "FILL_PARSE_ERROR account={AccountId} symbol={Symbol} trade_id={TradeId}: {Reason}")]
+    public static partial void ParseError(ILogger logger, string accountId, string symbol, string tradeId, string reason);
+
+    [LoggerMessage(EventId = 1007, EventName = "FILLS_INGESTED", Level = LogLevel.Information,
+        Message = "FILLS_INGESTED account={AccountId} symbol={Symbol} counted={Counted} duplicates={Duplicates} last_trade_id={LastTradeId}")]
+    public static partial void FillsIngested(ILogger logger, string accountId, string symbol, int counted, int duplicates, long? lastTradeId);
+
+    [LoggerMessage(EventId = 1008, EventName = "FILL_INGEST_ERROR", Level = LogLevel.Warning,
+        Message = "FILL_INGEST_ERROR account={AccountId} symbol={Symbol} reason={Reason}: {Detail}")]
+    public static partial void IngestError(ILogger logger, string accountId, string symbol, string reason, string detail);
+
+    [LoggerMessage(EventId = 1009, EventName = "FILL_CURSOR_SAVE_CONFLICT", Level = LogLevel.Warning,
+        Message = "FILL_CURSOR_SAVE_CONFLICT account={AccountId}: stored state changed under this activation; re-read it and adopted its counters")]
+    public static partial void SaveConflict(ILogger logger, string accountId);
+
+    [LoggerMessage(EventId = 1010, EventName = "FILL_CURSOR_RESET", Level = LogLevel.Warning,
+        Message = "FILL_CURSOR_RESET account={AccountId} symbol={Symbol} from={FromMs}: trades will be re-read, none counted twice")]
+    public static partial void CursorReset(ILogger logger, string accountId, string symbol, long fromMs);
+
+    [LoggerMessage(EventId = 1011, EventName = "FILL_ACCOUNT_NOT_CONFIGURED", Level = LogLevel.Warning,
+        Message = "FILL_ACCOUNT_NOT_CONFIGURED grain={GrainKey}: no such account in this silo's configuration; not polling")]
+    public static partial void AccountNotConfigured(ILogger logger, string grainKey);
+
+    [LoggerMessage(EventId = 1012, EventName = "FILL_INGEST_ENABLED", Level = LogLevel.Information,
+        Message = "Fill ingestion ENABLED ({Accounts} account(s): {AccountList}; poll every {Interval})")]
+    public static partial void IngestEnabled(ILogger logger, int accounts, string accountList, TimeSpan interval);
+
+    [LoggerMessage(EventId = 1013, EventName = "FILL_INGEST_DISABLED", Level = LogLevel.Information,
+        Message = "Fill ingestion DISABLED (set FILL_INGEST_ENABLED=1 to enable)")]
+    public static partial void IngestDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 1014, EventName = "FILL_KEEPER_PING_FAILED", Level = LogLevel.Warning,
+        Message = "Keeper could not reach account {AccountId}: {Reason}")]
+    public static partial void KeeperPingFailed(ILogger logger, string accountId, string reason);
+}
