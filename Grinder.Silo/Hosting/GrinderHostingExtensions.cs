@@ -65,7 +65,8 @@ public static class GrinderHostingExtensions
 
         builder.Services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage")
-            .AddCheck<ClusterHealthCheck>("cluster");
+            .AddCheck<ClusterHealthCheck>("cluster")
+            .AddCheck<IngestHealthCheck>("ingest");
         builder.Services.AddSingleton<FillMetricsExporter>();
         builder.Services.AddSingleton<IMetricsTextSource>(services => services.GetRequiredService<FillMetricsExporter>());
         builder.Services.AddHostedService<RunLifetimeService>();
@@ -87,6 +88,7 @@ public static class GrinderHostingExtensions
         });
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         app.MapOrleansDashboard("/dashboard");
+        app.MapGrinderAdmin();
         return app;
     }
 
