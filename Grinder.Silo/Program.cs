@@ -5,6 +5,7 @@ try
 {
     var builder = WebApplication.CreateBuilder(args);
     builder.AddGrinderConfiguration();
+    builder.AddGrinderDemoExchange();
     builder.AddGrinderOrleans();
     builder.AddGrinderHttp();
 

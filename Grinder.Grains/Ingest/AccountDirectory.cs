@@ -9,17 +9,12 @@ public sealed partial class AccountDirectory : IAccountDirectory
 {
     private readonly Dictionary<string, ConfiguredAccount> byId;
 
-    public AccountDirectory(IOptions<AccountsOptions> options, IEnumerable<IDefaultAccountSource> defaults)
+    public AccountDirectory(IOptions<AccountsOptions> options)
     {
         var (accounts, failures) = Resolve(options.Value);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(nameof(AccountsOptions), typeof(AccountsOptions), failures);
-        }
-
-        if (accounts.Count == 0)
-        {
-            accounts.AddRange(defaults.SelectMany(source => source.CreateAccounts()));
         }
 
         Accounts = accounts;
@@ -134,10 +129,4 @@ public sealed partial class AccountDirectory : IAccountDirectory
 
     [GeneratedRegex("^[A-Z0-9]{2,30}$")]
     private static partial Regex SymbolPattern();
-}
-
-/// <summary>Supplies accounts when none are configured (the local-mode demo account).</summary>
-public interface IDefaultAccountSource
-{
-    IEnumerable<ConfiguredAccount> CreateAccounts();
 }

@@ -51,6 +51,7 @@ public sealed class InProcessSilo : IAsyncDisposable
 
         builder.Configuration.AddInMemoryCollection(layered);
         builder.AddGrinderConfiguration();
+        builder.AddGrinderDemoExchange();
         builder.AddGrinderOrleans();
         builder.AddGrinderHttp();
         var app = builder.Build();
