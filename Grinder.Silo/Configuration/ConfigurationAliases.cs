@@ -39,6 +39,19 @@ public static class ConfigurationAliases
         return mapped;
     }
 
+    /// <summary>One message per setting under <c>Grinder:Accounts:N</c> that no account option reads (a typo would otherwise be ignored silently).</summary>
+    public static IEnumerable<string> UnknownAccountSettings(IConfiguration configuration)
+    {
+        var known = typeof(Grinder.Grains.Ingest.AccountOptions).GetProperties().Select(property => property.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var account in configuration.GetSection("Grinder:Accounts").GetChildren())
+        {
+            foreach (var setting in account.GetChildren().Where(setting => !known.Contains(setting.Key)))
+            {
+                yield return $"{setting.Path} is not an account setting (known: {string.Join(", ", known.Order())})";
+            }
+        }
+    }
+
     private static void Copy(IConfiguration configuration, Dictionary<string, string?> mapped, string from, string to)
     {
         if (configuration[from] is { Length: > 0 } value)

@@ -21,6 +21,7 @@ public static class GrinderHostingExtensions
     public static WebApplicationBuilder AddGrinderConfiguration(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddInMemoryCollection(ConfigurationAliases.Resolve(builder.Configuration));
+        ThrowIfInvalid<AccountsOptions>(ConfigurationAliases.UnknownAccountSettings(builder.Configuration));
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateOnStart();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
