@@ -1,0 +1,182 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Grinder.FakeBinance;
+
+/// <summary>JSON control API under <c>/_fake/</c> for scripts: the HTTP mirror of the in-process API. Unauthenticated on purpose:
+/// it exists only in the fake. Its calls are not exchange traffic: no weight, not in the request log.</summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>GET /_fake/status</c></item>
+/// <item><c>POST /_fake/accounts</c> <c>{"apiKey","apiSecret"}</c></item>
+/// <item><c>POST /_fake/trades</c> <c>{"apiKey","trades":[FakeTrade...]}</c>; <c>GET /_fake/trades?apiKey=&amp;symbol=</c></item>
+/// <item><c>POST /_fake/trades/generate</c> <c>{"apiKey","symbol","count","seed","selfTradePairFraction","startTimeMs"}</c></item>
+/// <item><c>POST /_fake/raw-rows</c> <c>{"apiKey","symbol","id","timeMs","row"}</c> (row: a JSON string served verbatim, or any JSON value)</item>
+/// <item><c>GET /_fake/valid-trade-count?apiKey=</c></item>
+/// <item><c>POST /_fake/faults</c> (a <see cref="FakeFault"/>, kind as a name)</item>
+/// <item><c>GET /_fake/requests</c>, <c>POST /_fake/requests/reset</c>, <c>GET /_fake/write-attempts</c></item>
+/// <item><c>POST /_fake/settings</c> <c>{"clockSkewMs","weightLimitPerMinute"}</c></item>
+/// </list>
+/// </remarks>
+internal sealed class ControlApi(FakeExchange exchange)
+{
+    private const string Prefix = "/_fake/";
+
+    private static readonly JsonSerializerOptions Json = CreateJsonOptions();
+
+    public static JsonSerializerOptions JsonOptions => Json;
+
+    public static bool Handles(string path) => path.StartsWith(Prefix, StringComparison.Ordinal);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var route = (request.Method, request.Path.Value![Prefix.Length..].TrimEnd('/'));
+        try
+        {
+            object? result = route switch
+            {
+                ("GET", "status") => Status(),
+                ("POST", "accounts") => AddAccount(await ReadAsync<AccountBody>(context).ConfigureAwait(false)),
+                ("POST", "trades") => AddTrades(await ReadAsync<TradesBody>(context).ConfigureAwait(false)),
+                ("GET", "trades") => exchange.Trades(Required(request.Query["apiKey"]), Required(request.Query["symbol"])),
+                ("POST", "trades/generate") => Generate(await ReadAsync<GenerateBody>(context).ConfigureAwait(false)),
+                ("POST", "raw-rows") => AddRawRow(await ReadAsync<RawRowBody>(context).ConfigureAwait(false)),
+                ("GET", "valid-trade-count") => ValidCount(Required(request.Query["apiKey"])),
+                ("POST", "faults") => EnqueueFault(await ReadAsync<FakeFault>(context).ConfigureAwait(false)),
+                ("GET", "requests") => exchange.Requests,
+                ("POST", "requests/reset") => Reset(),
+                ("GET", "write-attempts") => exchange.WriteAttempts,
+                ("POST", "settings") => ApplySettings(await ReadAsync<SettingsBody>(context).ConfigureAwait(false)),
+                _ => throw new RouteNotFoundException(),
+            };
+            await WriteAsync(context, StatusCodes.Status200OK, result).ConfigureAwait(false);
+        }
+        catch (RouteNotFoundException)
+        {
+            await WriteAsync(context, StatusCodes.Status404NotFound, new { error = $"No control route {request.Method} {request.Path}." }).ConfigureAwait(false);
+        }
+        catch (KeyNotFoundException ex)
+        {
+            await WriteAsync(context, StatusCodes.Status404NotFound, new { error = ex.Message }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JsonException)
+        {
+            await WriteAsync(context, StatusCodes.Status400BadRequest, new { error = ex.Message }).ConfigureAwait(false);
+        }
+    }
+
+    private static JsonSerializerOptions CreateJsonOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        options.Converters.Add(new JsonStringEnumConverter());
+        return options;
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpContext context)
+    {
+        var body = await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Json, context.RequestAborted).ConfigureAwait(false);
+        return body ?? throw new ArgumentException("A JSON body is required.");
+    }
+
+    private static async Task WriteAsync(HttpContext context, int status, object? value)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, value, value?.GetType() ?? typeof(object), Json, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static string Required(string? value) =>
+        string.IsNullOrEmpty(value) ? throw new ArgumentException("Query parameters apiKey (and symbol for trades) are required.") : value;
+
+    private object Status() => new
+    {
+        baseUrl = exchange.BaseUrl,
+        serverTime = exchange.ServerTime.ToUnixTimeMilliseconds(),
+        clockSkewMs = (long)exchange.ClockSkew.TotalMilliseconds,
+        weightLimitPerMinute = exchange.WeightLimitPerMinute,
+        pendingFaults = exchange.PendingFaults,
+        symbols = exchange.Symbols,
+        requests = exchange.Requests.Count,
+        writeAttempts = exchange.WriteAttempts.Count,
+    };
+
+    private object AddAccount(AccountBody body)
+    {
+        exchange.AddAccount(Required(body.ApiKey), body.ApiSecret ?? string.Empty);
+
+        // Never echo the secret.
+        return new { apiKey = body.ApiKey };
+    }
+
+    private IReadOnlyList<FakeTrade> AddTrades(TradesBody body)
+    {
+        var apiKey = Required(body.ApiKey);
+        return [.. (body.Trades ?? []).Select(trade => exchange.AddTrade(apiKey, trade))];
+    }
+
+    private object Generate(GenerateBody body)
+    {
+        var rows = exchange.GenerateTrades(Required(body.ApiKey), Required(body.Symbol), body.Count, body.Seed, body.SelfTradePairFraction, body.StartTimeMs);
+        return new
+        {
+            rows = rows.Count,
+            firstId = rows.Count == 0 ? (long?)null : rows[0].Id,
+            lastId = rows.Count == 0 ? (long?)null : rows[^1].Id,
+            validTradeCount = exchange.ValidTradeCount(body.ApiKey!),
+        };
+    }
+
+    private object AddRawRow(RawRowBody body)
+    {
+        var raw = body.Row.ValueKind switch
+        {
+            JsonValueKind.String => body.Row.GetString()!,
+            JsonValueKind.Undefined => throw new ArgumentException("row is required."),
+            _ => body.Row.GetRawText(),
+        };
+        exchange.AddRawRow(Required(body.ApiKey), Required(body.Symbol), body.Id, body.TimeMs, raw);
+        return new { added = 1 };
+    }
+
+    private object ValidCount(string apiKey) => new { apiKey, validTradeCount = exchange.ValidTradeCount(apiKey) };
+
+    private object EnqueueFault(FakeFault fault)
+    {
+        exchange.EnqueueFault(fault);
+        return new { pendingFaults = exchange.PendingFaults };
+    }
+
+    private object Reset()
+    {
+        exchange.ResetRequestLog();
+        return new { requests = 0 };
+    }
+
+    private object ApplySettings(SettingsBody body)
+    {
+        if (body.ClockSkewMs is { } skew)
+        {
+            exchange.ClockSkew = TimeSpan.FromMilliseconds(skew);
+        }
+
+        if (body.WeightLimitPerMinute is { } limit)
+        {
+            exchange.WeightLimitPerMinute = limit;
+        }
+
+        return Status();
+    }
+
+    private sealed record AccountBody(string? ApiKey, string? ApiSecret);
+
+    private sealed record TradesBody(string? ApiKey, IReadOnlyList<FakeTrade>? Trades);
+
+    private sealed record GenerateBody(string? ApiKey, string? Symbol, int Count, int Seed, double SelfTradePairFraction, long? StartTimeMs);
+
+    private sealed record RawRowBody(string? ApiKey, string? Symbol, long Id, long TimeMs, JsonElement Row);
+
+    private sealed record SettingsBody(long? ClockSkewMs, int? WeightLimitPerMinute);
+
+    private sealed class RouteNotFoundException : Exception;
+}

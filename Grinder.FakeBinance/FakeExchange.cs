@@ -1,0 +1,321 @@
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Grinder.FakeBinance;
+
+/// <summary>A faithful stand-in for the Binance USD-M REST endpoints the fill tracker reads, on a real Kestrel listener,
+/// with fault injection, a request log and a control API under <c>/_fake/</c>.</summary>
+/// <remarks>It shares no code with the service's Binance client (own signature check, own row model), so a contract
+/// bug cannot hide in both.</remarks>
+public sealed class FakeExchange : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly FakeExchangeOptions _options;
+    private readonly TradeBook _book;
+    private readonly IpWeightLimiter _limiter;
+    private readonly FaultInjector _faults;
+    private readonly RequestLog _log = new();
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<FakeTradeGenerator> _generators = [];
+    private readonly ChangeSignal _tradesChanged = new();
+    private long _clockSkewTicks;
+    private int _disposed;
+
+    private FakeExchange(WebApplication app, FakeExchangeOptions options)
+    {
+        _app = app;
+        _options = options;
+        _book = new TradeBook(options.Symbols);
+        _limiter = new IpWeightLimiter
+        {
+            LimitPerMinute = options.WeightLimitPerMinute,
+            BanAfterRequestsWhileLimited = options.BanAfterRequestsWhileLimited,
+            BanDuration = options.BanDuration,
+        };
+        _faults = new FaultInjector(options.RandomFaults);
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FakeExchange>();
+        Endpoints = new ExchangeEndpoints(this);
+        Control = new ControlApi(this);
+    }
+
+    /// <summary>Where the fake listens, with a trailing slash, e.g. <c>http://127.0.0.1:54321/</c>.</summary>
+    public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>Every exchange request so far (control API calls excluded).</summary>
+    public IReadOnlyList<FakeRequestRecord> Requests => _log.Requests;
+
+    /// <summary>Every order-endpoint or non-GET request so far. Kept for the fake's lifetime: <see cref="ResetRequestLog"/> does not clear it.</summary>
+    public IReadOnlyList<FakeRequestRecord> WriteAttempts => _log.WriteAttempts;
+
+    /// <summary>Server time = real time + skew. A positive skew makes the exchange's clock run ahead of the client's.</summary>
+    public TimeSpan ClockSkew
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _clockSkewTicks));
+        set => Interlocked.Exchange(ref _clockSkewTicks, value.Ticks);
+    }
+
+    /// <summary>REQUEST_WEIGHT per IP and minute; changes take effect on the next request.</summary>
+    public int WeightLimitPerMinute
+    {
+        get => _limiter.LimitPerMinute;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _limiter.LimitPerMinute = value;
+        }
+    }
+
+    /// <summary>The exchange's current time.</summary>
+    public DateTimeOffset ServerTime => _options.TimeProvider.GetUtcNow() + ClockSkew;
+
+    /// <summary>Symbols the exchange lists.</summary>
+    public IReadOnlyList<string> Symbols => _book.Symbols;
+
+    /// <summary>Queued faults not yet consumed.</summary>
+    public int PendingFaults => _faults.Pending;
+
+    internal FakeExchangeOptions Options => _options;
+
+    internal TradeBook Book => _book;
+
+    internal IpWeightLimiter Limiter => _limiter;
+
+    internal FaultInjector Faults => _faults;
+
+    internal RequestLog Log => _log;
+
+    internal ILogger Logger => _logger;
+
+    internal CancellationToken Stopping => _stopping.Token;
+
+    private ExchangeEndpoints Endpoints { get; }
+
+    private ControlApi Control { get; }
+
+    /// <summary>Starts Kestrel on <see cref="FakeExchangeOptions.Url"/> (default <c>http://127.0.0.1:0</c>, a free port).</summary>
+    public static async Task<FakeExchange> StartAsync(FakeExchangeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FakeExchangeOptions();
+        Validate(options);
+
+        // An empty builder: no appsettings, environment or command line of the hosting process leak in.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseUrls(options.Url ?? "http://127.0.0.1:0");
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+
+        // The embedding process owns Ctrl+C/SIGTERM and the console; the fake only starts and stops when told.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+
+        var app = builder.Build();
+        var exchange = new FakeExchange(app, options);
+        app.Run(exchange.HandleAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        exchange.BaseUrl = new Uri(app.Urls.First().TrimEnd('/') + "/");
+        Grinder.FakeBinance.Log.Listening(exchange._logger, exchange.BaseUrl);
+        return exchange;
+    }
+
+    /// <summary>Starts an exchange as the executable does: accounts, optional history, and a fill generator per account.
+    /// This is the one seam through which a local demo can host the fake in-process.</summary>
+    public static async Task<FakeExchange> StartDemoAsync(FakeBinanceHostOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (FakeBinanceHostOptionsValidator.Check(options) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        var symbols = options.SymbolList;
+        var exchange = await StartAsync(
+            new FakeExchangeOptions
+            {
+                Url = options.Url,
+                WeightLimitPerMinute = options.WeightLimitPerMinute,
+                RandomFaults = options.RandomFaults,
+                LoggerFactory = loggerFactory,
+                Symbols = [.. new FakeExchangeOptions().Symbols.Union(symbols)],
+            },
+            cancellationToken).ConfigureAwait(false);
+        var index = 0;
+        foreach (var (apiKey, apiSecret) in options.AccountList)
+        {
+            exchange.AddAccount(apiKey, apiSecret);
+            if (options.InitialTrades > 0)
+            {
+                var from = (exchange.ServerTime - options.InitialHistory).ToUnixTimeMilliseconds();
+                foreach (var symbol in symbols)
+                {
+                    exchange.GenerateTrades(apiKey, symbol, options.InitialTrades, options.Seed + index, options.SelfTradePairFraction, from);
+                }
+            }
+
+            if (options.GenerateEvery > TimeSpan.Zero)
+            {
+                exchange.StartGenerator(apiKey, symbols, options.GenerateEvery, options.GenerateCount, options.Seed + (1000 * (index + 1)), options.SelfTradePairFraction);
+            }
+
+            index++;
+        }
+
+        return exchange;
+    }
+
+    /// <summary>Adds an account, or replaces the secret of an existing one.</summary>
+    public void AddAccount(string apiKey, string apiSecret) => _book.AddAccount(apiKey, apiSecret);
+
+    /// <summary>Adds a symbol to <c>exchangeInfo</c> and to the symbols userTrades accepts.</summary>
+    public void AddSymbol(string symbol) => _book.AddSymbol(symbol);
+
+    /// <summary>Adds one valid row. <see cref="FakeTrade.Id"/> 0 takes the symbol's next id, <see cref="FakeTrade.OrderId"/> 0 a fresh
+    /// order id, <see cref="FakeTrade.TimeMs"/> 0 the server time. Throws when the row is not a valid Binance row or when
+    /// (symbol, id, side) already exists.</summary>
+    public FakeTrade AddTrade(string apiKey, FakeTrade trade)
+    {
+        ArgumentNullException.ThrowIfNull(trade);
+        if (TradeRules.Problem(trade) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(trade));
+        }
+
+        var nowMs = ServerTime.ToUnixTimeMilliseconds();
+        var stored = _book.Append(apiKey, trade.Symbol, tail => [trade with
+        {
+            Id = trade.Id != 0 ? trade.Id : (tail.LastId == 0 ? TradeFactory.FirstTradeId : tail.LastId + 1),
+            OrderId = trade.OrderId != 0 ? trade.OrderId : tail.LastOrderId + 1,
+            TimeMs = trade.TimeMs != 0 ? trade.TimeMs : nowMs,
+        }])[0];
+        _tradesChanged.Notify();
+        return stored;
+    }
+
+    /// <summary>Generates <paramref name="count"/> trade ids for a symbol; ids continue after the symbol's last id. Times ascend and end
+    /// near the server time; with <paramref name="startTimeMs"/> they spread evenly from there to now. With
+    /// <paramref name="selfTradePairFraction"/> some ids become self-trades: two rows with the same id, BUY and SELL,
+    /// one maker and one taker (so the returned list can be longer than <paramref name="count"/>).</summary>
+    public IReadOnlyList<FakeTrade> GenerateTrades(string apiKey, string symbol, int count, int seed, double selfTradePairFraction = 0, long? startTimeMs = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(symbol);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (double.IsNaN(selfTradePairFraction) || selfTradePairFraction is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(selfTradePairFraction), "Must be between 0 and 1.");
+        }
+
+        var nowMs = ServerTime.ToUnixTimeMilliseconds();
+        var created = _book.Append(apiKey, symbol, tail => TradeFactory.Generate(symbol, tail, count, seed, selfTradePairFraction, nowMs, startTimeMs));
+        _tradesChanged.Notify();
+        return created;
+    }
+
+    /// <summary>Adds a row served verbatim (for invalid-row catalogues), ordered by <paramref name="id"/> among the others and
+    /// filtered by <paramref name="timeMs"/>. It never counts as a valid trade. The text is not checked: a row that is not
+    /// JSON makes the whole page unparsable.</summary>
+    public void AddRawRow(string apiKey, string symbol, long id, long timeMs, string rawJsonObject)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(symbol);
+        ArgumentException.ThrowIfNullOrEmpty(rawJsonObject);
+        _book.AddRaw(apiKey, symbol, id, timeMs, rawJsonObject);
+        _tradesChanged.Notify();
+    }
+
+    /// <summary>Queues a fault for the next matching userTrades request(s); queued faults apply in order.</summary>
+    public void EnqueueFault(FakeFault fault) => _faults.Enqueue(fault);
+
+    /// <summary>Valid rows of one account and symbol, ascending by id.</summary>
+    public IReadOnlyList<FakeTrade> Trades(string apiKey, string symbol) => _book.ValidTrades(apiKey, symbol);
+
+    /// <summary>Rows a correct client must count for the account: valid rows within the history Binance serves (6 months);
+    /// a self-trade pair is two rows and both count.</summary>
+    public int ValidTradeCount(string apiKey) => _book.ValidCount(apiKey, HistoryFloorMs());
+
+    /// <summary>Clears <see cref="Requests"/> (not <see cref="WriteAttempts"/>).</summary>
+    public void ResetRequestLog() => _log.Reset();
+
+    /// <summary>Waits until a request matching <paramref name="match"/> has been recorded (one already in the log counts).</summary>
+    public Task<FakeRequestRecord> WaitForRequestAsync(Func<FakeRequestRecord, bool> match, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        _log.Changed.WaitAsync(() => _log.Requests.FirstOrDefault(match), timeout, "a matching request", cancellationToken);
+
+    /// <summary>Waits until the account has at least <paramref name="count"/> valid rows (for example from a generator).</summary>
+    public Task WaitForValidTradeCountAsync(string apiKey, int count, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        _tradesChanged.WaitAsync(() => ValidTradeCount(apiKey) >= count ? string.Empty : null, timeout, $"{count} valid trades", cancellationToken);
+
+    /// <summary>Keeps generating <paramref name="countPerTick"/> trade ids per symbol every <paramref name="interval"/> until the
+    /// returned generator or this exchange is disposed.</summary>
+    public FakeTradeGenerator StartGenerator(string apiKey, IReadOnlyList<string> symbols, TimeSpan interval, int countPerTick, int seed, double selfTradePairFraction = 0)
+    {
+        if (!_book.HasAccount(apiKey))
+        {
+            throw new KeyNotFoundException("No account with this API key was added to the fake exchange.");
+        }
+
+        var generator = new FakeTradeGenerator(this, apiKey, symbols, interval, countPerTick, seed, selfTradePairFraction, _options.TimeProvider, _logger);
+        lock (_generators)
+        {
+            _generators.Add(generator);
+        }
+
+        return generator;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        FakeTradeGenerator[] generators;
+        lock (_generators)
+        {
+            generators = [.. _generators];
+        }
+
+        foreach (var generator in generators)
+        {
+            await generator.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    internal long HistoryFloorMs() => (ServerTime - _options.MaxHistory).ToUnixTimeMilliseconds();
+
+    private static void Validate(FakeExchangeOptions options)
+    {
+        var problem =
+            options.WeightLimitPerMinute < 1 ? "WeightLimitPerMinute must be at least 1."
+            : options.BanAfterRequestsWhileLimited < 0 ? "BanAfterRequestsWhileLimited must not be negative."
+            : options.BanDuration <= TimeSpan.Zero ? "BanDuration must be positive."
+            : options.MaxRecentWindow <= TimeSpan.Zero || options.MaxQueryWindow <= TimeSpan.Zero || options.MaxHistory <= TimeSpan.Zero ? "Time windows must be positive."
+            : options.OversizedBodyBytes < 1024 ? "OversizedBodyBytes must be at least 1024."
+            : options.RandomFaults.Validate("RandomFaults");
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        if (ControlApi.Handles(path))
+        {
+            await Control.HandleAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        await Endpoints.HandleAsync(context, path).ConfigureAwait(false);
+    }
+}
+
+/// <summary>A host lifetime that does nothing: no console messages, no signal handlers.</summary>
+internal sealed class EmbeddedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
