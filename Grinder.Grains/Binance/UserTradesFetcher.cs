@@ -1,0 +1,269 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Grinder.Grains.Binance;
+
+/// <summary>
+/// Pages <c>GET /fapi/v1/userTrades</c> for one (account, symbol) from a <see cref="FetchPosition"/> (design.md §4).
+/// </summary>
+/// <remarks>
+/// Binance USD-M "Account Trade List": <c>fromId</c> is inclusive, <c>limit</c> is at most 1000, rows come oldest first,
+/// <c>fromId</c> cannot be combined with <c>startTime</c>/<c>endTime</c>, a time window spans at most 7 days and history
+/// reaches back about 6 months. Steady state pages by id; a fresh cursor steps through time windows (never
+/// <c>startTime=0</c>, defect 3) until the first row gives an id, then pages by id.
+/// </remarks>
+public sealed partial class UserTradesFetcher : IUserTradesFetcher
+{
+    /// <summary>Binance keeps userTrades for about 6 months; an older startTime is clamped to this.</summary>
+    public static readonly TimeSpan HistoryLimit = TimeSpan.FromDays(180);
+
+    private const int MaxLoggedRejects = 20;
+
+    private readonly BinanceRestClient _client;
+    private readonly BinanceServerClock _clock;
+    private readonly BinanceOptions _options;
+    private readonly ILogger<UserTradesFetcher> _logger;
+
+    public UserTradesFetcher(BinanceRestClient client, BinanceServerClock clock, IOptions<BinanceOptions> options, ILogger<UserTradesFetcher> logger)
+    {
+        _client = client;
+        _clock = clock;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public async Task<FetchResult> FetchAsync(BinanceCredentials credentials, FetchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        ArgumentNullException.ThrowIfNull(request);
+        var run = new FetchRun(request.Position);
+        try
+        {
+            await RunAsync(credentials, request, run, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // The contract is "never throws for exchange or payload faults": anything unforeseen is reported, not thrown.
+            run.Fail(IngestErrorReason.Unknown, $"unexpected {ex.GetType().Name} while reading {BinanceEndpoints.UserTrades}");
+            LogUnexpected(_logger, request.Symbol, ex.GetType().Name);
+        }
+
+        var result = run.ToResult();
+        LogRejected(request.Symbol, result.Rejected);
+        return result;
+    }
+
+    private void LogRejected(string symbol, IReadOnlyList<RejectedRow> rejected)
+    {
+        // Row by row up to a bound, so a page of 1000 bad rows does not flood the log; the raw row is not logged.
+        for (var i = 0; i < rejected.Count && i < MaxLoggedRejects; i++)
+        {
+            var row = rejected[i];
+            LogParseError(_logger, symbol, row.TradeId, row.Reason);
+        }
+
+        if (rejected.Count > MaxLoggedRejects)
+        {
+            LogParseErrorsOmitted(_logger, symbol, rejected.Count - MaxLoggedRejects);
+        }
+    }
+
+    private async Task RunAsync(BinanceCredentials credentials, FetchRequest request, FetchRun run, CancellationToken cancellationToken)
+    {
+        var clockFailure = await _client.EnsureClockAsync(cancellationToken).ConfigureAwait(false);
+        if (clockFailure is not null)
+        {
+            run.Requests += clockFailure.Requests;
+            if (!clockFailure.IsSuccess)
+            {
+                run.Fail(clockFailure.Error!.Value, clockFailure.ErrorDetail!);
+                return;
+            }
+        }
+
+        var maxPages = request.MaxPages <= 0 ? _options.MaxPagesPerPoll : Math.Min(request.MaxPages, _options.MaxPagesPerPoll);
+        var symbolParam = "symbol=" + Uri.EscapeDataString(request.Symbol);
+        var limit = _options.PageLimit;
+        var limitParam = "&limit=" + limit.ToString(CultureInfo.InvariantCulture);
+
+        for (var page = 0; page < maxPages; page++)
+        {
+            var position = run.Position;
+            var nowMs = _clock.ServerNowMs;
+            string query;
+            long windowStart = 0, windowEnd = 0;
+            if (position.LastTradeId is { } lastId)
+            {
+                var fromId = position.ResumeInclusive ? lastId : lastId + 1;
+                query = symbolParam + "&fromId=" + fromId.ToString(CultureInfo.InvariantCulture) + limitParam;
+            }
+            else
+            {
+                (windowStart, windowEnd) = BootstrapWindow(position.BootstrapFromMs, nowMs);
+                if (windowStart > windowEnd)
+                {
+                    // Start lies in the future (host clock ahead, or a lookback of zero): nothing to ask yet.
+                    return;
+                }
+
+                query = symbolParam
+                    + "&startTime=" + windowStart.ToString(CultureInfo.InvariantCulture)
+                    + "&endTime=" + windowEnd.ToString(CultureInfo.InvariantCulture)
+                    + limitParam;
+            }
+
+            var response = await _client.GetSignedAsync(
+                BinanceEndpoints.UserTrades, query, BinanceEndpoints.UserTradesWeight, credentials, cancellationToken).ConfigureAwait(false);
+            run.Requests += response.Requests;
+            if (!response.IsSuccess)
+            {
+                run.Fail(response.Error!.Value, response.ErrorDetail!);
+                return;
+            }
+
+            var parsed = TradeRowParser.ParsePage(response.Body.Span, request.Symbol);
+            if (parsed.PageError is not null)
+            {
+                var detail = $"{BinanceEndpoints.UserTrades} {request.Symbol}: {parsed.PageError}";
+                LogPageInvalid(_logger, request.Symbol, parsed.PageError);
+                run.Fail(IngestErrorReason.Parse, detail);
+                return;
+            }
+
+            run.Add(parsed);
+            var full = parsed.RowCount >= limit;
+
+            if (position.LastTradeId is { } previousId)
+            {
+                if (parsed.MaxId is { } maxId && maxId > previousId)
+                {
+                    run.Position = position with { LastTradeId = maxId, LastTimeMs = parsed.MaxIdTimeMs ?? position.LastTimeMs, ResumeInclusive = full };
+                }
+                else
+                {
+                    // No id beyond the cursor: either the tail of the book (not full) or a full page stuck on one id,
+                    // where re-reading inclusively would loop; step past it in both cases.
+                    run.Position = position with { ResumeInclusive = false };
+                }
+
+                if (!full)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            // Bootstrap window.
+            if (parsed.MaxId is { } firstId)
+            {
+                // First ids seen: from here on page by id. Rows after this window have larger ids (ids grow with time per
+                // symbol), so fromId paging also covers the later windows. A full window page means the window may hold
+                // more rows, including the other half of a self-trade with the same id: continue inclusively.
+                run.Position = new FetchPosition(firstId, parsed.MaxIdTimeMs ?? position.LastTimeMs, null, full);
+                continue;
+            }
+
+            if (full)
+            {
+                // A full page of rows without one readable id: moving the window on could skip unseen rows.
+                run.Fail(IngestErrorReason.Parse, $"{BinanceEndpoints.UserTrades} {request.Symbol}: a full page without a readable trade id in window {windowStart}..{windowEnd}");
+                return;
+            }
+
+            if (windowEnd >= nowMs)
+            {
+                // Caught up with now and still no trade: scan again from shortly before now next time, in case a row
+                // becomes visible late; never move back before this window's start.
+                var next = Math.Max(windowStart, nowMs - (long)_options.BootstrapSafetyOverlap.TotalMilliseconds);
+                run.Position = position with { BootstrapFromMs = next, ResumeInclusive = false };
+                return;
+            }
+
+            run.Position = position with { BootstrapFromMs = windowEnd + 1, ResumeInclusive = false };
+        }
+    }
+
+    /// <summary>The next startTime..endTime window (both inclusive, Binance semantics).</summary>
+    private (long Start, long End) BootstrapWindow(long? bootstrapFromMs, long nowMs)
+    {
+        var windowMs = (long)_options.BootstrapWindow.TotalMilliseconds;
+
+        // Defect 3 of the original: startTime=0 returns nothing. A missing or non-positive start means "the last window".
+        var start = bootstrapFromMs is { } from && from > 0 ? from : nowMs - windowMs;
+        start = Math.Max(start, nowMs - (long)HistoryLimit.TotalMilliseconds);
+        var end = Math.Min(start + windowMs - 1, nowMs);
+        return (start, end);
+    }
+
+    /// <summary>Accumulates one fetch: dedups by (id, side), keeps the position after the last good page.</summary>
+    private sealed class FetchRun(FetchPosition position)
+    {
+        private readonly List<ParsedTrade> _trades = [];
+        private readonly HashSet<(long Id, FillSide Side)> _seen = [];
+        private readonly List<RejectedRow> _rejected = [];
+        private readonly HashSet<(long? Id, string Reason, string Raw)> _seenRejected = [];
+
+        public FetchPosition Position { get; set; } = position;
+
+        public int Requests { get; set; }
+
+        public IngestErrorReason? Error { get; private set; }
+
+        public string? ErrorDetail { get; private set; }
+
+        public void Add(TradePage page)
+        {
+            foreach (var trade in page.Trades)
+            {
+                // Self-trades: two rows share an id (one per side); an inclusive re-read repeats the boundary row.
+                if (_seen.Add((trade.Id, trade.Side)))
+                {
+                    _trades.Add(trade);
+                }
+            }
+
+            foreach (var row in page.Rejected)
+            {
+                if (_seenRejected.Add((row.TradeId, row.Reason, row.Raw)))
+                {
+                    _rejected.Add(row);
+                }
+            }
+        }
+
+        public void Fail(IngestErrorReason reason, string detail)
+        {
+            Error = reason;
+            ErrorDetail = detail;
+        }
+
+        public FetchResult ToResult()
+        {
+            _trades.Sort(static (a, b) => a.Id != b.Id ? a.Id.CompareTo(b.Id) : a.Side.CompareTo(b.Side));
+            return new FetchResult(_trades, _rejected, Position, Error, ErrorDetail, Requests);
+        }
+    }
+
+    [LoggerMessage(EventId = 3201, EventName = "FILL_PARSE_ERROR", Level = LogLevel.Warning,
+        Message = "FILL_PARSE_ERROR symbol={Symbol} trade_id={TradeId}: {Reason}; row quarantined, cursor moves past it")]
+    private static partial void LogParseError(ILogger logger, string symbol, long? tradeId, string reason);
+
+    [LoggerMessage(EventId = 3202, EventName = "FILL_PARSE_ERRORS_NOT_LOGGED", Level = LogLevel.Warning,
+        Message = "FILL_PARSE_ERRORS_NOT_LOGGED symbol={Symbol}: {Count} more rejected rows in this poll not logged one by one")]
+    private static partial void LogParseErrorsOmitted(ILogger logger, string symbol, int count);
+
+    [LoggerMessage(EventId = 3203, EventName = "BINANCE_PAGE_INVALID", Level = LogLevel.Warning,
+        Message = "BINANCE_PAGE_INVALID symbol={Symbol}: {Detail}; page discarded, cursor unchanged")]
+    private static partial void LogPageInvalid(ILogger logger, string symbol, string detail);
+
+    [LoggerMessage(EventId = 3204, EventName = "BINANCE_FETCH_UNEXPECTED", Level = LogLevel.Error,
+        Message = "BINANCE_FETCH_UNEXPECTED symbol={Symbol}: {ExceptionType} while fetching trades")]
+    private static partial void LogUnexpected(ILogger logger, string symbol, string exceptionType);
+}
