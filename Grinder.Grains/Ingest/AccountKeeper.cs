@@ -13,6 +13,7 @@ public sealed class AccountKeeper(
     IGrainFactory grains,
     IAccountDirectory accounts,
     IOptions<IngestOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<AccountKeeper> logger) : BackgroundService
 {
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -35,6 +36,21 @@ public sealed class AccountKeeper(
         if (!options.Value.Enabled)
         {
             return;
+        }
+
+        // The silo accepts grain calls only once the host has started; pinging earlier only produces errors.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try
+            {
+                await started.Task;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
 
         using var ticker = new PeriodicTimer(options.Value.KeeperInterval);

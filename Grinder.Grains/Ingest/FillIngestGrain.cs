@@ -19,6 +19,7 @@ public sealed class FillIngestGrain(
     IUserTradesFetcher fetcher,
     IAccountDirectory accounts,
     IOptions<IngestOptions> options,
+    IOptions<BinanceOptions> binance,
     TimeProvider time,
     ILogger<FillIngestGrain> logger) : Grain, IFillIngestGrain
 {
@@ -269,7 +270,7 @@ public sealed class FillIngestGrain(
 
         try
         {
-            return await fetcher.FetchAsync(account!.Credentials, new FetchRequest(symbol, position, Options.MaxPagesPerPoll), cancellationToken);
+            return await fetcher.FetchAsync(account!.Credentials, new FetchRequest(symbol, position, binance.Value.MaxPagesPerPoll), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -26,10 +26,6 @@ public sealed class IngestOptions
     [Range(1, 10_000)]
     public int QuarantineLimit { get; set; } = 50;
 
-    /// <summary>Most pages read per symbol per poll; a backlog drains over several polls (design.md §4: bounded pages per tick).</summary>
-    [Range(1, 1000)]
-    public int MaxPagesPerPoll { get; set; } = 10;
-
     public static IEnumerable<string> Validate(IngestOptions options)
     {
         if (options.PollInterval <= TimeSpan.Zero)

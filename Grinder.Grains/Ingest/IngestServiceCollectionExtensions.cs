@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Grinder.Grains.Binance;
 using Microsoft.Extensions.Options;
 
 namespace Grinder.Grains.Ingest;
@@ -13,6 +14,7 @@ public static class IngestServiceCollectionExtensions
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName);
         services.AddSingleton<IAccountDirectory, AccountDirectory>();
         services.AddHostedService<AccountKeeper>();
+        services.AddGrinderBinanceClient();
         services.AddSingleton(TimeProvider.System);
         return services;
     }
