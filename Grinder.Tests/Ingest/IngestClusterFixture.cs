@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Grinder.FakeBinance;
+using Grinder.Grains;
+using Grinder.Grains.Ingest;
+using Grinder.Silo.Hosting;
+using Grinder.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Orleans.TestingHost;
+
+namespace Grinder.Tests.Ingest;
+
+/// <summary>
+/// Real parts end to end: a fake exchange over loopback HTTP, a fresh PostgreSQL database, and a classic two-silo
+/// TestCluster on PostgreSQL membership and storage, composed like the production silo. Every account polls every
+/// second; each test takes its own account so tests do not see each other's fills.
+/// </summary>
+public sealed class IngestClusterFixture : IAsyncLifetime
+{
+    public const int AccountCount = 8;
+    public static readonly string[] Symbols = ["BTCUSDT", "ETHUSDT"];
+    private static readonly ConcurrentDictionary<string, LogCapture> Captures = new();
+    private readonly string id = Guid.NewGuid().ToString("N");
+    private int nextAccount;
+
+    public FakeExchange Exchange { get; private set; } = null!;
+
+    public PostgresDatabase Database { get; private set; } = null!;
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public static string KeyOf(string account) => "key-" + account;
+
+    public static string SecretOf(string account) => "secret-" + account + "-s3cr3t";
+
+    public async Task InitializeAsync()
+    {
+        Captures[id] = Logs;
+        Exchange = await FakeExchange.StartAsync();
+        Database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
+        for (var index = 0; index < AccountCount; index++)
+        {
+            Exchange.AddAccount(KeyOf(AccountName(index)), SecretOf(AccountName(index)));
+        }
+
+        Cluster = await StartClusterAsync(Database.ConnectionString, clusterId: "ingest-" + id[..8], silos: 2);
+    }
+
+    /// <summary>Hands out an account no other test uses.</summary>
+    public string TakeAccount()
+    {
+        var index = Interlocked.Increment(ref nextAccount) - 1;
+        if (index >= AccountCount)
+        {
+            throw new InvalidOperationException($"IngestClusterFixture has only {AccountCount} accounts; raise AccountCount");
+        }
+
+        return AccountName(index);
+    }
+
+    public IFillIngestGrain Account(string account) => Grains.GetGrain<IFillIngestGrain>(ConfiguredAccount.GrainKeyFor(account));
+
+    /// <summary>Another cluster (own cluster id, same service id and database): a second activation of every account.</summary>
+    public Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos) =>
+        StartClusterAsync(connectionString, clusterId, silos, id, Exchange.BaseUrl);
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        await Database.DisposeAsync();
+        await Exchange.DisposeAsync();
+        Captures.TryRemove(id, out _);
+    }
+
+    private static string AccountName(int index) => "it-" + index.ToString("00", CultureInfo.InvariantCulture);
+
+    private static async Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos, string fixtureId, Uri exchange)
+    {
+        var builder = new TestClusterBuilder((short)silos);
+        builder.Options.UseTestClusterMembership = false;
+        builder.Options.ClusterId = clusterId;
+        builder.Options.ServiceId = "grinder-ingest-tests";
+        builder.Properties["GrinderTests:Postgres"] = connectionString;
+        builder.Properties["GrinderTests:Fixture"] = fixtureId;
+        builder.Properties["Grinder:Ingest:Enabled"] = "true";
+        builder.Properties["Grinder:Ingest:PollInterval"] = "00:00:01";
+        builder.Properties["Grinder:Ingest:KeeperInterval"] = "00:00:02";
+        builder.Properties["Grinder:Binance:BaseUrl"] = exchange.ToString();
+        builder.Properties["Grinder:Binance:DefaultRetryAfter"] = "00:00:02";
+        for (var index = 0; index < AccountCount; index++)
+        {
+            var name = AccountName(index);
+            builder.Properties[$"Grinder:Accounts:{index}:Id"] = name;
+            builder.Properties[$"Grinder:Accounts:{index}:Symbols"] = string.Join(',', Symbols);
+            builder.Properties[$"Grinder:Accounts:{index}:ApiKey"] = KeyOf(name);
+            builder.Properties[$"Grinder:Accounts:{index}:ApiSecret"] = SecretOf(name);
+        }
+
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.UseGrinderPostgres(siloBuilder.Configuration["GrinderTests:Postgres"]!);
+            siloBuilder.Services.AddGrinderIngest();
+            if (Captures.TryGetValue(siloBuilder.Configuration["GrinderTests:Fixture"]!, out var capture))
+            {
+                siloBuilder.Services.AddSingleton<ILoggerProvider>(capture);
+            }
+        }
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.UseAdoNetClustering(options =>
+            {
+                options.Invariant = PostgresHostingExtensions.Invariant;
+                options.ConnectionString = configuration["GrinderTests:Postgres"];
+            });
+    }
+}
+
+/// <summary>Ingest tests sharing one cluster (a two-silo start on PostgreSQL costs seconds).</summary>
+[CollectionDefinition(Name)]
+public sealed class IngestClusterCollection : ICollectionFixture<IngestClusterFixture>
+{
+    public const string Name = "Ingest cluster";
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Grinder.Grains;
+using Grinder.Tests.Infrastructure;
+using static Grinder.Tests.Ingest.IngestExpectations;
+
+namespace Grinder.Tests.Ingest;
+
+/// <summary>What happens to cursors and counters when storage misbehaves or is changed behind the grain's back.</summary>
+[Collection(IngestClusterCollection.Name)]
+public sealed class IngestStorageTests(IngestClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_cursor_edited_to_a_future_value_behind_the_grains_back_is_rejected_counted_logged_and_left_untouched()
+    {
+        var account = fixture.TakeAccount();
+        var key = IngestClusterFixture.KeyOf(account);
+        fixture.Exchange.GenerateTrades(key, "BTCUSDT", 30, seed: 3);
+        var grain = fixture.Account(account);
+        await CountedAsync(grain, 30);
+        await PollsAsync(grain, 1);
+
+        // The operator's mistake: move the stored BTCUSDT cursor far ahead with plain SQL.
+        const long Future = 9_000_000_000;
+        await fixture.Database.QueryAsync(
+            """
+            UPDATE grinder_grain_state
+               SET payload = convert_to(jsonb_set(convert_from(payload, 'UTF8')::jsonb, '{Symbols,BTCUSDT,LastTradeId}', to_jsonb(@future))::text, 'UTF8')
+             WHERE grain_id_ext = @key AND grain_type = 'ingest'
+            """,
+            ("future", Future),
+            ("key", "acct-" + account));
+
+        var rejected = await Eventually.ReturnsAsync(
+            grain.GetSnapshotAsync,
+            snapshot => Saves(snapshot, "rejected_non_monotonic") >= 2,
+            TimeSpan.FromSeconds(60),
+            "non-monotonic rejections");
+        Assert.Equal(30, Count(rejected));
+
+        var log = Assert.Single(fixture.Logs.Event("FILL_CURSOR_REJECTED_NON_MONOTONIC").Where(line => line.Message.Contains($"account={account}", StringComparison.Ordinal)).Take(1));
+        Assert.Contains($"existing_key=({Future}, ", log.Message);
+        Assert.Contains("new_key=(", log.Message);
+
+        // The stored cursor is exactly what the operator wrote, while polls and saves go on.
+        await PollsAsync(grain, 2);
+        Assert.Equal(Future, (await StoredAsync(account)).GetProperty("Symbols").GetProperty("BTCUSDT").GetProperty("LastTradeId").GetInt64());
+
+        // And the account keeps counting new fills from where it really was.
+        fixture.Exchange.GenerateTrades(key, "BTCUSDT", 5, seed: 4);
+        await CountedAsync(grain, 35);
+    }
+
+    [Fact]
+    public async Task While_storage_refuses_writes_save_errors_grow_the_silo_stays_up_and_everything_is_saved_after()
+    {
+        var account = fixture.TakeAccount();
+        var key = IngestClusterFixture.KeyOf(account);
+        fixture.Exchange.GenerateTrades(key, "ETHUSDT", 40, seed: 5);
+        var grain = fixture.Account(account);
+        await CountedAsync(grain, 40);
+
+        await fixture.Database.RevokeGrainStorageAsync();
+        try
+        {
+            var failing = await Eventually.ReturnsAsync(grain.GetSnapshotAsync, snapshot => Saves(snapshot, "error") >= 2, TimeSpan.FromSeconds(60), "save errors");
+
+            // Fills keep being read and counted in memory meanwhile.
+            fixture.Exchange.GenerateTrades(key, "ETHUSDT", 25, seed: 6);
+            await CountedAsync(grain, 65);
+            var health = await grain.GetHealthAsync();
+            Assert.NotNull(health.LastSaveError);
+            Assert.True(health.Polling);
+            Assert.True(failing.LastSaveUnixMs is not null);
+        }
+        finally
+        {
+            await fixture.Database.GrantGrainStorageAsync();
+        }
+
+        await Eventually.TrueAsync(
+            async () => SumCounts(await StoredAsync(account)) == 65,
+            TimeSpan.FromSeconds(60),
+            "all 65 fills in stored state");
+        var stored = await StoredAsync(account);
+        Assert.True(stored.GetProperty("CursorSaves").GetProperty("error").GetInt64() >= 2);
+        Assert.Equal(65, Count(await grain.GetSnapshotAsync()));
+    }
+
+    [Fact]
+    public async Task Two_activations_racing_for_one_account_keep_the_totals_exact()
+    {
+        var account = fixture.TakeAccount();
+        var key = IngestClusterFixture.KeyOf(account);
+
+        // A second cluster on the same database and service id: every account gets a second, concurrent activation.
+        var rival = await fixture.StartClusterAsync(fixture.Database.ConnectionString, "rival-" + Guid.NewGuid().ToString("N")[..6], silos: 1);
+        try
+        {
+            var ours = fixture.Account(account);
+            var theirs = rival.Client.GetGrain<IFillIngestGrain>("acct-" + account);
+            await ours.EnsurePollingAsync();
+            await theirs.EnsurePollingAsync();
+
+            for (var round = 0; round < 3; round++)
+            {
+                fixture.Exchange.GenerateTrades(key, "BTCUSDT", 200, seed: 100 + round, selfTradePairFraction: 0.1);
+                fixture.Exchange.GenerateTrades(key, "ETHUSDT", 150, seed: 200 + round);
+                await PollsAsync(ours, 2);
+                await PollsAsync(theirs, 2);
+            }
+
+            var expected = IngestClusterFixture.Symbols.SelectMany(symbol => fixture.Exchange.Trades(key, symbol)).ToList();
+            await Eventually.TrueAsync(async () => SumCounts(await StoredAsync(account)) == expected.Count, TimeSpan.FromSeconds(60), "stored totals to reach the trade count");
+            await PollsAsync(ours, 2);
+            await PollsAsync(theirs, 2);
+
+            var stored = await StoredAsync(account);
+            Assert.Equal(expected.Count, SumCounts(stored));
+            var fills = stored.GetProperty("Fills").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetProperty("Count").GetInt64());
+            Assert.Equal(Totals(expected).ToDictionary(p => p.Key, p => p.Value.Count), fills);
+        }
+        finally
+        {
+            await rival.StopAllSilosAsync();
+            await rival.DisposeAsync();
+        }
+    }
+
+    private async Task<JsonElement> StoredAsync(string account)
+    {
+        var text = await fixture.Database.ScalarAsync<string>(
+            "SELECT state::text FROM grinder_grain_state_json WHERE grain_key = @key AND state_name = 'ingest'",
+            ("key", "acct-" + account));
+        return JsonDocument.Parse(text ?? "{}").RootElement.Clone();
+    }
+
+    private static long SumCounts(JsonElement state) =>
+        state.TryGetProperty("Fills", out var fills) ? fills.EnumerateObject().Sum(bucket => bucket.Value.GetProperty("Count").GetInt64()) : 0;
+}
