@@ -18,6 +18,9 @@ public sealed partial class PostgresSchemaMigrator
     /// <summary>Advisory lock key shared by every Grinder silo ("grinder" in ASCII).</summary>
     public const long AdvisoryLockKey = 0x0067_7269_6E64_6572;
 
+    /// <summary>Oldest PostgreSQL major version the schema supports.</summary>
+    public const int MinimumServerMajorVersion = 15;
+
     // Waiting for another silo's run and creating indexes on a large table can exceed Npgsql's 30 s default.
     private const int CommandTimeoutSeconds = 300;
 
@@ -46,6 +49,13 @@ public sealed partial class PostgresSchemaMigrator
 
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
+        if (connection.PostgreSqlVersion.Major < MinimumServerMajorVersion)
+        {
+            // 003_grain_state.sql needs UNIQUE NULLS NOT DISTINCT (PostgreSQL 15).
+            throw new InvalidOperationException(
+                $"Grinder needs PostgreSQL {MinimumServerMajorVersion} or newer; the server is {connection.ServerVersion}.");
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({AdvisoryLockKey})", cancellationToken);

@@ -13,7 +13,7 @@ namespace Grinder.Tests.Infrastructure;
 /// connection string; the role needs CREATEDB and CREATEROLE), or else a throwaway server started from
 /// the local PostgreSQL binaries on a free loopback port and removed when the test process exits.
 /// </summary>
-public sealed partial class PostgresServer
+public sealed class PostgresServer
 {
     /// <summary>Environment variable naming an existing server to use instead of a throwaway one.</summary>
     public const string EnvironmentVariable = "GRINDER_TEST_POSTGRES";
@@ -158,12 +158,11 @@ public sealed partial class PostgresServer
             process.OutputDataReceived += (_, e) => server.Remember(e.Data);
             process.BeginErrorReadLine();
             process.BeginOutputReadLine();
-            // The test host may be killed moments after its last test, too soon to wait for a shutdown
-            // here: start PostgreSQL's fast shutdown and leave the rest to the janitor.
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.BeginShutdown();
-
             if (await server.WaitUntilAcceptingAsync())
             {
+                // The test host may be killed moments after its last test, too soon to wait for a
+                // shutdown here: start PostgreSQL's fast shutdown and leave the rest to the janitor.
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => server.BeginShutdown();
                 return server;
             }
 
