@@ -9,6 +9,12 @@ public sealed class OrleansHostOptions
 
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>
+    /// Address other silos reach this one at, in PostgreSQL mode: an IP, or <c>auto</c> for this host's first IPv4
+    /// address (containers). Local mode always uses loopback.
+    /// </summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
     /// <summary>Silos with the same cluster id on one database form one cluster.</summary>
     public string ClusterId { get; set; } = "grinder";
 
@@ -30,6 +36,11 @@ public sealed class OrleansHostOptions
         if (options.SiloPort == options.GatewayPort)
         {
             yield return "Grinder:Orleans:SiloPort and Grinder:Orleans:GatewayPort must differ";
+        }
+
+        if (options.AdvertisedAddress != "auto" && !System.Net.IPAddress.TryParse(options.AdvertisedAddress, out _))
+        {
+            yield return "Grinder:Orleans:AdvertisedAddress must be an IP address or 'auto'";
         }
 
         if (string.IsNullOrWhiteSpace(options.ClusterId) || string.IsNullOrWhiteSpace(options.ServiceId))

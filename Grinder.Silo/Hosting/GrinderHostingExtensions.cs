@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Grinder.Grains.Ingest;
 using Grinder.Silo.Configuration;
 using Grinder.Silo.Http;
@@ -44,7 +46,23 @@ public static class GrinderHostingExtensions
 
         builder.UseOrleans(silo =>
         {
-            silo.UseGrinderLocal(storage.DataDirectory, ports.SiloPort, ports.GatewayPort);
+            if (storage.UsePostgres)
+            {
+                silo.UseGrinderPostgres(storage.Postgres!);
+                if (ports.AdvertisedAddress == "auto")
+                {
+                    silo.ConfigureEndpoints(ports.SiloPort, ports.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
+                }
+                else
+                {
+                    silo.ConfigureEndpoints(IPAddress.Parse(ports.AdvertisedAddress), ports.SiloPort, ports.GatewayPort, listenOnAnyHostAddress: true);
+                }
+            }
+            else
+            {
+                silo.UseGrinderLocal(storage.DataDirectory, ports.SiloPort, ports.GatewayPort);
+            }
+
             silo.Configure<ClusterOptions>(options =>
             {
                 options.ClusterId = ports.ClusterId;
