@@ -27,7 +27,8 @@ public sealed class RateLimitAndClockTests(FakeExchangeFixture fixture) : IDispo
         var accountB = fixture.NewCredentials();
         var tradesA = _exchange.GenerateTrades(accountA.ApiKey, Symbol, 3, seed: 41);
         var tradesB = _exchange.GenerateTrades(accountB.ApiKey, Symbol, 4, seed: 42);
-        _exchange.EnqueueFault(new FakeFault(kind, ApiKey: accountA.ApiKey, RetryAfterSeconds: 1));
+        // Retry-After 2 s, longer than the harness's DefaultRetryAfter (1 s): the header must win.
+        _exchange.EnqueueFault(new FakeFault(kind, ApiKey: accountA.ApiKey, RetryAfterSeconds: 2));
 
         var limited = await _client.FetchAsync(accountA, Symbol, new FetchPosition(tradesA[0].Id - 1, 0, null, false));
         var otherAccount = await _client.FetchAsync(accountB, Symbol, new FetchPosition(tradesB[0].Id - 1, 0, null, false));
@@ -41,10 +42,10 @@ public sealed class RateLimitAndClockTests(FakeExchangeFixture fixture) : IDispo
         var nextFromB = Assert.Single(await _exchange.UserTradesRequestsAsync(accountB, 1));
         Assert.Equal(kind, refused.Fault);
         Assert.True(
-            nextFromB.Time >= refused.Time + TimeSpan.FromSeconds(1),
+            nextFromB.Time >= refused.Time + TimeSpan.FromSeconds(2),
             $"B asked at {nextFromB.Time:O}, only {(nextFromB.Time - refused.Time).TotalMilliseconds} ms after A's {(int)kind} at {refused.Time:O}");
         var rateLimited = Assert.Single(_client.Logs.Named("BINANCE_RATE_LIMITED"));
-        Assert.Contains("pauses for 1 s", rateLimited.Message);
+        Assert.Contains("pauses for 2 s", rateLimited.Message);
         _client.AssertCleanRun(_exchange, accountA, accountB);
     }
 
