@@ -61,7 +61,9 @@ public sealed class FakeBinanceHostOptionsValidator : IValidateOptions<FakeBinan
     public static string? Check(FakeBinanceHostOptions options)
     {
         const string S = FakeBinanceHostOptions.SectionName;
-        if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp)
+        // Kestrel's wildcard hosts ("http://+:9091", "http://*:9091") listen on every interface, e.g. in a container.
+        var checkable = options.Url.Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal);
+        if (!Uri.TryCreate(checkable, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp)
         {
             return $"{S}:Url (--urls) must be an absolute http:// URL, got '{options.Url}'.";
         }

@@ -13,7 +13,7 @@ public sealed class FakeExchange : IAsyncDisposable
     private readonly TradeBook _book;
     private readonly IpWeightLimiter _limiter;
     private readonly FaultInjector _faults;
-    private readonly RequestLog _log = new();
+    private readonly RequestLog _log;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<FakeTradeGenerator> _generators = [];
@@ -33,6 +33,7 @@ public sealed class FakeExchange : IAsyncDisposable
             BanDuration = options.BanDuration,
         };
         _faults = new FaultInjector(options.RandomFaults);
+        _log = new RequestLog(options.MaxLoggedRequests);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FakeExchange>();
         Endpoints = new ExchangeEndpoints(this);
         Control = new ControlApi(this);
@@ -41,7 +42,7 @@ public sealed class FakeExchange : IAsyncDisposable
     /// <summary>Where the fake listens, with a trailing slash, e.g. <c>http://127.0.0.1:54321/</c>.</summary>
     public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
 
-    /// <summary>Every exchange request so far (control API calls excluded).</summary>
+    /// <summary>Exchange requests so far, oldest first (control API calls excluded; the newest <see cref="FakeExchangeOptions.MaxLoggedRequests"/> are kept).</summary>
     public IReadOnlyList<FakeRequestRecord> Requests => _log.Requests;
 
     /// <summary>Every order-endpoint or non-GET request so far. Kept for the fake's lifetime: <see cref="ResetRequestLog"/> does not clear it.</summary>
@@ -292,6 +293,7 @@ public sealed class FakeExchange : IAsyncDisposable
             : options.BanDuration <= TimeSpan.Zero ? "BanDuration must be positive."
             : options.MaxRecentWindow <= TimeSpan.Zero || options.MaxQueryWindow <= TimeSpan.Zero || options.MaxHistory <= TimeSpan.Zero ? "Time windows must be positive."
             : options.OversizedBodyBytes < 1024 ? "OversizedBodyBytes must be at least 1024."
+            : options.MaxLoggedRequests < 1 ? "MaxLoggedRequests must be at least 1."
             : options.RandomFaults.Validate("RandomFaults");
         if (problem is not null)
         {

@@ -29,6 +29,9 @@ public sealed class FakeExchangeOptions
     /// <summary>Body size of <see cref="FakeFaultKind.OversizedBody"/>.</summary>
     public int OversizedBodyBytes { get; set; } = 32 * 1024 * 1024;
 
+    /// <summary>How many of the newest requests (and write attempts) the logs keep.</summary>
+    public int MaxLoggedRequests { get; set; } = 100_000;
+
     /// <summary>Symbols <c>exchangeInfo</c> lists and userTrades accepts; symbols of added trades join automatically.</summary>
     public IList<string> Symbols { get; set; } = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT"];
 
