@@ -53,7 +53,10 @@ public sealed partial class BinanceRestClient
         _http.Timeout = Timeout.InfiniteTimeSpan;
     }
 
-    /// <summary>Makes sure the server-time offset is fresh. Returns a failed response when the time could not be read.</summary>
+    /// <summary>
+    /// Makes sure the server-time offset is fresh. Returns null when nothing was sent, else the outcome of the
+    /// synchronisation; it is a failure only when no offset was ever measured (a failed periodic refresh keeps the old one).
+    /// </summary>
     public async Task<BinanceResponse?> EnsureClockAsync(CancellationToken cancellationToken)
     {
         if (!_clock.NeedsSync)
@@ -61,7 +64,10 @@ public sealed partial class BinanceRestClient
             return null;
         }
 
-        return await SyncClockAsync("first use or interval", cancellationToken).ConfigureAwait(false);
+        var sync = await SyncClockAsync(_clock.HasOffset ? "interval" : "first use", cancellationToken).ConfigureAwait(false);
+        return sync is { IsSuccess: false } && _clock.HasOffset
+            ? sync with { Error = null, ErrorDetail = null }
+            : sync;
     }
 
     /// <summary>GET a SIGNED (USER_DATA) endpoint. <paramref name="unsignedQuery"/> holds the endpoint's own parameters.</summary>

@@ -17,6 +17,7 @@ public sealed class BinanceServerClock
     private readonly Lock _gate = new();
     private long _offsetMs;
     private DateTimeOffset? _syncedAt;
+    private bool _hasOffset;
 
     /// <summary>One synchronisation at a time: after a -1021 every account would otherwise ask at once.</summary>
     internal SemaphoreSlim SyncGate { get; } = new(1, 1);
@@ -35,6 +36,18 @@ public sealed class BinanceServerClock
             lock (_gate)
             {
                 return _offsetMs;
+            }
+        }
+    }
+
+    /// <summary>True once an offset has been measured (it stays usable while a refresh fails).</summary>
+    public bool HasOffset
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _hasOffset;
             }
         }
     }
@@ -67,6 +80,7 @@ public sealed class BinanceServerClock
         {
             _offsetMs = serverTimeMs - localMid;
             _syncedAt = _time.GetUtcNow();
+            _hasOffset = true;
             return _offsetMs;
         }
     }

@@ -33,7 +33,11 @@ public static class BinanceServiceCollectionExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 AutomaticDecompression = System.Net.DecompressionMethods.All,
             })
-            .AddHttpMessageHandler<ReadOnlyGuardHandler>();
+            .AddHttpMessageHandler<ReadOnlyGuardHandler>()
+
+            // The factory's request logging would print the URL, whose query carries the signature; the client logs
+            // its own failures (BINANCE_REQUEST_FAILED) with the path only.
+            .RemoveAllLoggers();
 
         // Transient like the typed client it wraps, so handler rotation by IHttpClientFactory keeps working.
         services.TryAddTransient<IUserTradesFetcher, UserTradesFetcher>();

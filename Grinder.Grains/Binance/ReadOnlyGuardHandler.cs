@@ -6,16 +6,6 @@ namespace Grinder.Grains.Binance;
 /// </summary>
 public sealed class ReadOnlyGuardHandler : DelegatingHandler
 {
-    public ReadOnlyGuardHandler()
-    {
-    }
-
-    /// <summary>For tests and hand-built clients.</summary>
-    public ReadOnlyGuardHandler(HttpMessageHandler inner)
-        : base(inner)
-    {
-    }
-
     /// <summary>True when <paramref name="method"/> and <paramref name="uri"/> are a request this service may make.</summary>
     public static bool IsAllowed(HttpMethod method, Uri? uri) =>
         method == HttpMethod.Get && uri is { IsAbsoluteUri: true } && BinanceEndpoints.AllowedPaths.Contains(uri.AbsolutePath);
