@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Grinder.Grains;
 
 /// <summary>Polls one account's fills on a timer and keeps its cursors and counters (key: <c>acct-&lt;account id&gt;</c>).</summary>
@@ -13,8 +15,11 @@ public interface IFillIngestGrain : IGrainWithStringKey
     Task ResetCursorAsync(string? symbol, DateTimeOffset? from);
 
     /// <summary>Cursor, last poll, last error and quarantine per symbol.</summary>
+    /// <remarks>Interleaves with a running poll (it only reads), so <c>/healthz</c> answers while a slow exchange holds a tick.</remarks>
+    [AlwaysInterleave]
     Task<AccountHealth> GetHealthAsync();
 
     /// <summary>The counters as last saved (or as held, while storage fails).</summary>
+    [AlwaysInterleave]
     Task<AccountSnapshot> GetSnapshotAsync();
 }

@@ -17,7 +17,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         // Trade ids are per symbol (Binance docs): both symbols use the same id range. Times are not in id order.
-        long[] offsets = [50_000, 10_000, 40_000, 20_000, 30_000];
+        long[] offsets = [25_000, 5_000, 20_000, 10_000, 15_000];
         foreach (var symbol in IngestClusterFixture.Symbols)
         {
             for (var i = 0; i < offsets.Length; i++)
@@ -46,7 +46,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
     {
         var account = fixture.TakeAccount();
         var key = IngestClusterFixture.KeyOf(account);
-        fixture.Exchange.GenerateTrades(key, "BTCUSDT", 3_500, seed: 35);
+        fixture.NewTrades(account, "BTCUSDT", 3_500, seed: 35);
         var trades = fixture.Exchange.Trades(key, "BTCUSDT");
         Assert.Equal(3_500, trades.Count);
 
@@ -73,7 +73,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
     {
         var account = fixture.TakeAccount();
         var key = IngestClusterFixture.KeyOf(account);
-        fixture.Exchange.GenerateTrades(key, "ETHUSDT", 120, seed: 7, selfTradePairFraction: 0.1);
+        fixture.NewTrades(account, "ETHUSDT", 120, seed: 7, selfTradePairFraction: 0.1);
         var trades = fixture.Exchange.Trades(key, "ETHUSDT");
         var grain = fixture.Account(account);
         var before = await CountedAsync(grain, trades.Count);
@@ -99,7 +99,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
     {
         var account = fixture.TakeAccount();
         var key = IngestClusterFixture.KeyOf(account);
-        fixture.Exchange.GenerateTrades(key, "BTCUSDT", 60, seed: 11, selfTradePairFraction: 0.2);
+        fixture.NewTrades(account, "BTCUSDT", 60, seed: 11, selfTradePairFraction: 0.2);
         var trades = fixture.Exchange.Trades(key, "BTCUSDT");
         var grain = fixture.Account(account);
         await CountedAsync(grain, trades.Count);

@@ -14,7 +14,7 @@ public sealed class IngestStorageTests(IngestClusterFixture fixture)
     {
         var account = fixture.TakeAccount();
         var key = IngestClusterFixture.KeyOf(account);
-        fixture.Exchange.GenerateTrades(key, "BTCUSDT", 30, seed: 3);
+        fixture.NewTrades(account, "BTCUSDT", 30, seed: 3);
         var grain = fixture.Account(account);
         await CountedAsync(grain, 30);
         await PollsAsync(grain, 1);
@@ -46,7 +46,7 @@ public sealed class IngestStorageTests(IngestClusterFixture fixture)
         Assert.Equal(Future, (await StoredAsync(account)).GetProperty("Symbols").GetProperty("BTCUSDT").GetProperty("LastTradeId").GetInt64());
 
         // And the account keeps counting new fills from where it really was.
-        fixture.Exchange.GenerateTrades(key, "BTCUSDT", 5, seed: 4);
+        fixture.NewTrades(account, "BTCUSDT", 5, seed: 4);
         await CountedAsync(grain, 35);
     }
 
@@ -55,7 +55,7 @@ public sealed class IngestStorageTests(IngestClusterFixture fixture)
     {
         var account = fixture.TakeAccount();
         var key = IngestClusterFixture.KeyOf(account);
-        fixture.Exchange.GenerateTrades(key, "ETHUSDT", 40, seed: 5);
+        fixture.NewTrades(account, "ETHUSDT", 40, seed: 5);
         var grain = fixture.Account(account);
         await CountedAsync(grain, 40);
 
@@ -65,7 +65,7 @@ public sealed class IngestStorageTests(IngestClusterFixture fixture)
             var failing = await Eventually.ReturnsAsync(grain.GetSnapshotAsync, snapshot => Saves(snapshot, "error") >= 2, TimeSpan.FromSeconds(60), "save errors");
 
             // Fills keep being read and counted in memory meanwhile.
-            fixture.Exchange.GenerateTrades(key, "ETHUSDT", 25, seed: 6);
+            fixture.NewTrades(account, "ETHUSDT", 25, seed: 6);
             await CountedAsync(grain, 65);
             var health = await grain.GetHealthAsync();
             Assert.NotNull(health.LastSaveError);
@@ -103,8 +103,8 @@ public sealed class IngestStorageTests(IngestClusterFixture fixture)
 
             for (var round = 0; round < 3; round++)
             {
-                fixture.Exchange.GenerateTrades(key, "BTCUSDT", 200, seed: 100 + round, selfTradePairFraction: 0.1);
-                fixture.Exchange.GenerateTrades(key, "ETHUSDT", 150, seed: 200 + round);
+                fixture.NewTrades(account, "BTCUSDT", 200, seed: 100 + round, selfTradePairFraction: 0.1);
+                fixture.NewTrades(account, "ETHUSDT", 150, seed: 200 + round);
                 await PollsAsync(ours, 2);
                 await PollsAsync(theirs, 2);
             }
