@@ -53,10 +53,7 @@ public sealed class InProcessSilo : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(layered);
-        builder.AddGrinderConfiguration();
-        builder.AddGrinderDemoExchange();
-        builder.AddGrinderOrleans();
-        builder.AddGrinderHttp();
+        builder.AddGrinder();
         var app = builder.Build();
         app.MapGrinderEndpoints();
         await app.StartAsync();
