@@ -385,35 +385,48 @@ public sealed class FillIngestGrain(
             return;
         }
 
+        // Counters and counted high-water marks come from the stored state as a pair: never mix in our own marks, whose
+        // counts were not saved (that would skip, i.e. lose, the fills this tick counted).
+        var lastSaved = stored.State ?? new FillIngestState();
         var adopted = Clone(fresh.State ?? new FillIngestState());
-        var probe = Clone(adopted);
-        foreach (var (symbol, cursor) in working.Symbols)
+        var rejected = 0;
+        foreach (var (symbol, ours) in working.Symbols)
         {
-            probe.Symbols[symbol] = cursor;
-        }
-
-        var rejected = ApplyMonotonicRule(probe, adopted);
-        Increment(adopted.CursorSaves, "rejected_non_monotonic", rejected);
-
-        // Positions: where ours are behind a stored one that was rejected, keep ours (stored stays untouched by the rule).
-        foreach (var (symbol, cursor) in working.Symbols)
-        {
-            if (adopted.Symbols.TryGetValue(symbol, out var existing) && existing.IsAhead(cursor))
+            if (!adopted.Symbols.TryGetValue(symbol, out var existing) || !existing.IsAhead(ours) || IsCoveredByItsCounts(existing))
             {
-                adopted.Symbols[symbol] = probe.Symbols[symbol] with
-                {
-                    LastTradeId = cursor.LastTradeId,
-                    LastTsMs = cursor.LastTsMs,
-                    BootstrapFromMs = cursor.BootstrapFromMs,
-                    ResumeInclusive = cursor.ResumeInclusive,
-                };
+                // Another activation got here first (failover), or is behind us: continue from its position; the
+                // high-water mark keeps anything re-read from counting twice.
+                continue;
             }
+
+            // The stored position is ahead of what its own counts cover: moved by hand. It stays as it is (monotonic
+            // rule); we keep reading from the last position we saved, which the adopted counts do cover.
+            rejected++;
+            IngestLog.CursorRejected(logger, AccountId, symbol, FormatKey(existing.Key), FormatKey(ours.Key));
+            symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, "cursor");
+            var resume = lastSaved.Symbols.GetValueOrDefault(symbol) ?? PositionAtHighWater(existing);
+            adopted.Symbols[symbol] = existing with
+            {
+                LastTradeId = resume.LastTradeId,
+                LastTsMs = resume.LastTsMs,
+                BootstrapFromMs = resume.BootstrapFromMs,
+                ResumeInclusive = resume.ResumeInclusive,
+            };
         }
 
+        Increment(adopted.CursorSaves, "rejected_non_monotonic", rejected);
         stored = fresh;
         working = adopted;
         resetSymbols.Clear();
     }
+
+    // A cursor written by this service never reads past its counted high-water mark, except over quarantined rows.
+    private static bool IsCoveredByItsCounts(SymbolCursor cursor) =>
+        cursor.LastTradeId is not { } last || last <= cursor.CountedHighWaterId;
+
+    private static SymbolCursor PositionAtHighWater(SymbolCursor cursor) => cursor.CountedHighWaterId >= 0
+        ? cursor with { LastTradeId = cursor.CountedHighWaterId, LastTsMs = 0, BootstrapFromMs = null, ResumeInclusive = true }
+        : cursor with { LastTradeId = null, LastTsMs = 0, ResumeInclusive = false };
 
     private AccountSnapshot Snapshot() => new(
         AccountId,
