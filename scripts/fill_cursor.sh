@@ -164,19 +164,38 @@ EOF
     echo "Refused: $live silo(s) still running (stop them, or add --force if they are known dead)." >&2
     return 3
   fi
+  # The cluster-wide metrics grain keeps the account's last snapshot, versioned by the account's save count. A state
+  # started over saves with lower versions, which it would ignore until the old count is passed (metrics frozen,
+  # cursor age growing): the account's snapshot goes with its state.
   if postgres_mode; then
     local n
-    n=$(psql_grinder -c "WITH gone AS (DELETE FROM grinder_grain_state
-                                        WHERE grain_type = 'ingest' AND grain_id_ext = 'acct-$account' RETURNING 1)
-                         SELECT count(*) FROM gone") || return 1
-    echo "deleted $n row(s)"
-    [ "$n" != "0" ]
+    n=$(psql_grinder -c "
+      WITH gone AS (DELETE FROM grinder_grain_state
+                     WHERE grain_type = 'ingest' AND grain_id_ext = 'acct-$account' RETURNING 1),
+           snapshot AS (UPDATE grinder_grain_state
+                           SET payload = convert_to((convert_from(payload, 'UTF8')::jsonb #- '{Accounts,$account}')::text, 'UTF8')
+                         WHERE grain_type = 'metrics' AND grinder_payload_json(payload) -> 'Accounts' ? '$account'
+                     RETURNING 1)
+      SELECT (SELECT count(*) FROM gone) || ' ' || (SELECT count(*) FROM snapshot)") || return 1
+    echo "deleted ${n%% *} state row(s); removed the account's metrics snapshot from ${n#* } row(s)"
+    [ "${n%% *}" != "0" ]
   else
     if [ ! -f "$target" ]; then
       echo "No cursor file $target" >&2
       return 1
     fi
     rm -f -- "$target" && echo "deleted $target"
+    local metrics
+    metrics="$(data_dir)/fills/metrics/$(uri_escape "fillmetrics/0").json"
+    if [ -f "$metrics" ]; then
+      if command -v jq >/dev/null && jq -e --arg a "$account" '.state.Accounts | has($a)' "$metrics" >/dev/null 2>&1; then
+        jq --arg a "$account" 'del(.state.Accounts[$a])' "$metrics" >"$metrics.edit" && mv -f -- "$metrics.edit" "$metrics" \
+          && echo "removed the account's snapshot from $metrics"
+      elif ! command -v jq >/dev/null; then
+        # Without jq: drop the whole snapshot file; every polling account reports again on its next poll.
+        rm -f -- "$metrics" && echo "deleted $metrics (metrics snapshots; accounts report again on their next poll)"
+      fi
+    fi
   fi
 }
 

@@ -110,10 +110,10 @@ start_silo() {
 
 # stop_silo LABEL: SIGTERM (docker stop, systemd), expects a clean exit and the --metrics-out file.
 stop_silo() {
-  local label=$1 code
+  local label=$1 code begun=$SECONDS
   stop_process "$SILO_PID" 45
   code=$STOPPED_CODE
-  if [ "$code" = 0 ]; then pass "silo ($label) stopped on SIGTERM with exit code 0"; else fail "silo ($label) exit code $code after SIGTERM"; fi
+  if [ "$code" = 0 ]; then pass "silo ($label) stopped on SIGTERM with exit code 0 after $((SECONDS - begun)) s"; else fail "silo ($label) exit code $code after SIGTERM"; fi
   check_metrics_out "$WORK/metrics-out-$label.prom" "$label"
 }
 
@@ -158,9 +158,9 @@ stored_version() {
 stored_version_above() { num_gt "$(stored_version)" "$1"; }
 cursor_tool() {
   if [ "$mode" = postgres ]; then
-    GRINDER_POSTGRES=$GRINDER_PG GRINDER_DATA_DIR="" bash "$GRINDER_ROOT/scripts/fill_cursor.sh" "$@"
+    GRINDER_URL=$URL GRINDER_POSTGRES=$GRINDER_PG GRINDER_DATA_DIR="" bash "$GRINDER_ROOT/scripts/fill_cursor.sh" "$@"
   else
-    GRINDER_POSTGRES="" GRINDER_DATA_DIR=$DATA bash "$GRINDER_ROOT/scripts/fill_cursor.sh" "$@"
+    GRINDER_URL=$URL GRINDER_POSTGRES="" GRINDER_DATA_DIR=$DATA bash "$GRINDER_ROOT/scripts/fill_cursor.sh" "$@"
   fi
 }
 
@@ -299,6 +299,37 @@ check "Rollback: polls not reset (>= $(metric_value "$last" 'grinder_fill_ingest
 check "Rollback: no exchange reads while off (fake request count $r1 unchanged)" num_eq "$(fake_requests)" "$r1"
 forbidden_labels "Rollback"
 stop_silo rollback
+
+# --- Unreadable stored state: load error, then the runbook's "delete and restart" -------------------------------------
+echo "=== Unreadable cursor state: FILL_CURSOR_LOAD_ERROR, then scripts/fill_cursor.sh delete"
+if [ "$mode" = postgres ]; then
+  (pg_use_connection_string "$GRINDER_PG"; psql -X -q -c "UPDATE grinder_grain_state SET payload = convert_to('not json {', 'UTF8')
+     WHERE grain_type = 'ingest' AND grain_id_ext = 'acct-main'") >/dev/null
+else
+  printf 'not json {' >"$DATA/fills/ingest/fillingest%2Facct-main.json"
+fi
+start_silo unreadable 1 || { summary; exit 1; }
+load_error() { num_gt "$(metric_value "$(scrape "$URL")" 'grinder_fill_cursor_load_total{source="reconcile",result="error"}')" 0; }
+check "Unreadable: grinder_fill_cursor_load_total{source=\"reconcile\",result=\"error\"} > 0" wait_until 20 load_error
+check "Unreadable: the log has FILL_CURSOR_LOAD_ERROR" grep -q FILL_CURSOR_LOAD_ERROR "$WORK/silo-unreadable.log"
+out=$(cursor_tool show main 2>&1)
+check "Unreadable: scripts/fill_cursor.sh show main shows the unreadable state" grep -qE 'not json|not readable' <<<"$out"
+out=$(cursor_tool reset main 2>&1); rc=$?
+check "Unreadable: scripts/fill_cursor.sh reset main is refused and points at delete (exit $rc)" \
+  bash -c '[ "$1" -ne 0 ] && grep -q "fill_cursor.sh delete" <<<"$2"' _ "$rc" "$out"
+cursor_tool delete main --yes >/dev/null 2>&1; rc=$?
+check "Unreadable: scripts/fill_cursor.sh delete main --yes refuses while a silo runs (exit $rc = 3)" test "$rc" = 3
+stop_silo unreadable
+cursor_tool delete main >/dev/null 2>&1; rc=$?
+check "Unreadable: scripts/fill_cursor.sh delete main without --yes deletes nothing (exit $rc = 2)" test "$rc" = 2
+out=$(cursor_tool delete main --yes 2>&1); rc=$?
+check "Unreadable: scripts/fill_cursor.sh delete main --yes deletes the stored state (exit $rc)" test "$rc" = 0
+sed -n '/^deleted\|^removed/p' <<<"$out" | sed 's/^/    /'
+start_silo recovered 1 || { summary; exit 1; }
+p0=$(polls)
+check "Recovered: polls grow at once (above $p0 within 10 s; not frozen behind the old snapshot)" wait_until 10 polls_above "${p0:-0}"
+check "Recovered: the account starts over and counts every trade exactly once (fills = fake's valid trades)" wait_until 30 fills_match_fake
+stop_silo recovered
 
 # --- read-only, secrets -----------------------------------------------------------------------------------------------
 echo "=== Read-only and secrets"
