@@ -117,30 +117,6 @@ stop_silo() {
   check_metrics_out "$WORK/metrics-out-$label.prom" "$label"
 }
 
-# Runbook safety invariants 1 and 5: every --metrics-out file has grinder_fill_* lines beside the reconcile metrics.
-check_metrics_out() {
-  local file=$1 label=$2
-  if [ -s "$file" ] && grep -q '^grinder_fill_' "$file" && grep -q '^grinder_reconcile_runs_total' "$file"; then
-    pass "--metrics-out ($label): $(grep -c '^grinder_fill' "$file") grinder_fill_* lines and grinder_reconcile_runs_total"
-  else
-    fail "--metrics-out ($label): $file missing, or without grinder_fill_* / grinder_reconcile_runs_total lines"
-  fi
-}
-
-# expect_series NAME COMMAND_OUTPUT EXPECTED_LINES: the series lines (no # lines) equal EXPECTED_LINES, in any order.
-expect_series() {
-  local name=$1 got want
-  got=$(series_lines <<<"$2" | sort)
-  want=$(sort <<<"$3")
-  if [ "$got" = "$want" ]; then
-    pass "$name"
-  else
-    fail "$name"
-    echo "    expected:"; sed 's/^/      /' <<<"$want"
-    echo "    got:"; sed 's/^/      /' <<<"$got"
-  fi
-}
-
 polls() { metric_value "$(scrape "$URL")" 'grinder_fill_ingest_polls_total{source="reconcile"}'; }
 fills_sum() { metric_sum "$1" grinder_fills_total 'source="reconcile"'; }
 polls_above() { num_gt "$(polls)" "$1"; }
@@ -164,35 +140,12 @@ cursor_tool() {
   fi
 }
 
-# Runbook evidence command 4, widened to every label the design forbids, account ids and this run's key and secret.
-forbidden_labels() {
-  local where=$1 out
-  out=$(curl -sf "$URL/metrics" | grep grinder_fill | grep -E 'symbol=|order_id=|client_id=' || echo "CLEAN: no forbidden labels")
-  if [ "$out" = "CLEAN: no forbidden labels" ]; then pass "$where: runbook evidence 4 prints 'CLEAN: no forbidden labels'"; else fail "$where: forbidden labels: $out"; fi
-  out=$(curl -sf "$URL/metrics" | grep grinder_ | grep -v '^#' | grep -E 'trade_id=|key=|idempotency_key=|account|"main"|acct-' || true)
-  if [ -z "$out" ]; then pass "$where: no trade_id=, key=, idempotency_key= or account id in any grinder_ series"; else fail "$where: $out"; fi
-  if curl -sf "$URL/metrics" "$URL/healthz" | grep -qF -e "$API_KEY" -e "$API_SECRET"; then
-    fail "$where: the API key or secret appears in /metrics or /healthz"
-  else
-    pass "$where: API key and secret absent from /metrics and /healthz"
-  fi
-}
+forbidden_labels() { check_forbidden_labels "$1" "$URL" "$API_KEY" "$API_SECRET"; }
 
 # --- Gate 0: baseline, ingest off -------------------------------------------------------------------------------------
 echo "=== Gate 0: baseline (FILL_INGEST_ENABLED unset)"
 start_silo gate0 0 || { summary; exit 1; }
-expect_series "Gate 0: curl -sf $URL/metrics | grep grinder_fill_ingest shows exactly the placeholders" \
-  "$(curl -sf "$URL/metrics" | grep grinder_fill_ingest)" \
-  'grinder_fill_ingest_enabled{source="reconcile"} 0
-grinder_fill_ingest_polls_total{source="none"} 0
-grinder_fill_ingest_errors_total{source="none",reason="none"} 0'
-expect_series "Gate 0: grep grinder_fills_total shows the placeholder at zero" \
-  "$(curl -sf "$URL/metrics" | grep grinder_fills_total)" \
-  'grinder_fills_total{source="none",side="none",liquidity="none"} 0'
-expect_series "Gate 0: notional and fees placeholders at zero (What good looks like, OFF)" \
-  "$(curl -sf "$URL/metrics" | grep -E 'grinder_fill_(notional|fees)_total')" \
-  'grinder_fill_notional_total{source="none",side="none",liquidity="none"} 0
-grinder_fill_fees_total{source="none",side="none",liquidity="none"} 0'
+check_gate0_placeholders "$URL"
 check "Gate 0: /healthz answers (curl -sf $URL/healthz)" curl -sf "$URL/healthz"
 check "Gate 0: ingest off reads nothing from the exchange (fake request log empty)" num_eq "$(fake_requests)" 0
 stop_silo gate0

@@ -59,31 +59,34 @@ lib_cleanup() {
 on_exit() { LIB_CLEANUPS+=("$*"); }
 
 # Variables a caller's shell may hold that would change a child's configuration: removed for children.
-clean_env_args() {
+inherited_config_names() {
   local name
   for name in $(compgen -e); do
     case $name in
-      GRINDER_*|FILL_*|BINANCE_*|Grinder__*|ConnectionStrings__*|ASPNETCORE_URLS|HTTP_PORTS|DOTNET_ENVIRONMENT|ASPNETCORE_ENVIRONMENT|FakeBinance__*)
-        printf -- '-u\n%s\n' "$name" ;;
+      GRINDER_*|FILL_*|BINANCE_*|Grinder__*|ConnectionStrings__*|ASPNETCORE_URLS|HTTP_PORTS|FakeBinance__*) echo "$name" ;;
     esac
   done
 }
 
-# spawn VAR LOGFILE [NAME=VALUE...] -- COMMAND...: starts COMMAND in the background with a clean environment plus
-# the given variables, output to LOGFILE, and stores its pid in VAR. The EXIT trap stops it if it still runs.
+# spawn VAR LOGFILE [NAME=VALUE...] -- COMMAND...: starts COMMAND in the background with the caller's configuration
+# variables removed and the given ones set, output to LOGFILE, and stores its pid in VAR. The variables are exported
+# inside the child's shell, never passed on a command line (ps shows command lines; some values are secrets).
+# SPAWN_DIR: the child's working directory (the silo's default data directory is relative to it).
+# The EXIT trap stops the child if it still runs.
 spawn() {
-  local var=$1 log=$2; shift 2
-  local -a assignments=()
-  while [ $# -gt 0 ] && [ "$1" != "--" ]; do assignments+=("$1"); shift; done
+  local _spawn_var=$1 _spawn_log=$2; shift 2
+  local -a _spawn_env=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do _spawn_env+=("$1"); shift; done
   shift
-  local -a unset_args
-  mapfile -t unset_args < <(clean_env_args)
-  # SPAWN_DIR: working directory of the child (the silo's default data directory is relative to it).
-  (cd "${SPAWN_DIR:-.}" && exec env "${unset_args[@]}" DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production \
-    "${assignments[@]}" "$@") >"$log" 2>&1 &
-  local pid=$!
-  LIB_PIDS+=("$pid")
-  printf -v "$var" '%s' "$pid"
+  (
+    cd "${SPAWN_DIR:-.}" || exit 1
+    for name in $(inherited_config_names); do unset "$name"; done
+    export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+    for assignment in "${_spawn_env[@]}"; do export "$assignment"; done
+    exec "$@"
+  ) >"$_spawn_log" 2>&1 &
+  LIB_PIDS+=("$!")
+  printf -v "$_spawn_var" '%s' "$!"
 }
 
 # stop_process PID [TIMEOUT_SECONDS]: SIGTERM (as docker stop / systemd send), wait, SIGKILL after the timeout.
@@ -100,7 +103,7 @@ stop_process() {
       kill -KILL "$pid" 2>/dev/null
     fi
   fi
-  wait "$pid" 2>/dev/null
+  { wait "$pid"; } 2>/dev/null
   code=$?
   STOPPED_CODE=$code
 }
@@ -134,6 +137,65 @@ free_port() {
   done
   echo "no free port found" >&2
   return 1
+}
+
+# expect_series NAME COMMAND_OUTPUT EXPECTED_LINES: the series lines (no # lines) equal EXPECTED_LINES, in any order.
+expect_series() {
+  local name=$1 got want
+  got=$(series_lines <<<"$2" | sort)
+  want=$(sort <<<"$3")
+  if [ "$got" = "$want" ]; then
+    pass "$name"
+  else
+    fail "$name"
+    echo "    expected:"; sed 's/^/      /' <<<"$want"
+    echo "    got:"; sed 's/^/      /' <<<"$got"
+  fi
+}
+
+# The runbook's Gate 0 output (FILL_INGEST_ENABLED unset, nothing stored yet), checked with its own commands.
+check_gate0_placeholders() {
+  local url=$1
+  expect_series "Gate 0: curl -sf $url/metrics | grep grinder_fill_ingest shows exactly the placeholders" \
+    "$(curl -sf "$url/metrics" | grep grinder_fill_ingest)" \
+    'grinder_fill_ingest_enabled{source="reconcile"} 0
+grinder_fill_ingest_polls_total{source="none"} 0
+grinder_fill_ingest_errors_total{source="none",reason="none"} 0'
+  expect_series "Gate 0: grep grinder_fills_total shows the placeholder at zero" \
+    "$(curl -sf "$url/metrics" | grep grinder_fills_total)" \
+    'grinder_fills_total{source="none",side="none",liquidity="none"} 0'
+  expect_series "Gate 0: notional and fees placeholders at zero (What good looks like, OFF)" \
+    "$(curl -sf "$url/metrics" | grep -E 'grinder_fill_(notional|fees)_total')" \
+    'grinder_fill_notional_total{source="none",side="none",liquidity="none"} 0
+grinder_fill_fees_total{source="none",side="none",liquidity="none"} 0'
+}
+
+# Runbook safety invariants 1 and 5: every --metrics-out file has grinder_fill_* lines beside the reconcile metrics.
+check_metrics_out() {
+  local file=$1 label=$2
+  if [ -s "$file" ] && grep -q '^grinder_fill_' "$file" && grep -q '^grinder_reconcile_runs_total' "$file"; then
+    pass "--metrics-out ($label): $(grep -c '^grinder_fill' "$file") grinder_fill_* lines and grinder_reconcile_runs_total"
+  else
+    fail "--metrics-out ($label): $file missing, or without grinder_fill_* / grinder_reconcile_runs_total lines"
+  fi
+}
+
+# check_forbidden_labels WHERE URL SECRET...: runbook evidence command 4, widened to every label the design forbids,
+# account ids, and the given secret strings in /metrics and /healthz. Never prints a secret.
+check_forbidden_labels() {
+  local where=$1 url=$2 out; shift 2
+  out=$(curl -sf "$url/metrics" | grep grinder_fill | grep -E 'symbol=|order_id=|client_id=' || echo "CLEAN: no forbidden labels")
+  if [ "$out" = "CLEAN: no forbidden labels" ]; then pass "$where: runbook evidence 4 prints 'CLEAN: no forbidden labels'"; else fail "$where: forbidden labels: $out"; fi
+  out=$(curl -sf "$url/metrics" | grep grinder_ | grep -v '^#' | grep -E 'trade_id=|key=|idempotency_key=|account|"main"|acct-' || true)
+  if [ -z "$out" ]; then pass "$where: no trade_id=, key=, idempotency_key= or account id in any grinder_ series"; else fail "$where: $out"; fi
+  local -a patterns=()
+  local secret
+  for secret in "$@"; do [ -n "$secret" ] && patterns+=(-e "$secret"); done
+  if [ "${#patterns[@]}" -gt 0 ] && curl -sf "$url/metrics" "$url/healthz" | grep -qF "${patterns[@]}"; then
+    fail "$where: the API key or secret appears in /metrics or /healthz"
+  else
+    pass "$where: API key and secret absent from /metrics and /healthz"
+  fi
 }
 
 # Metrics helpers. Exposition lines look like `name{labels} value`; series_lines drops the # HELP/# TYPE lines.
