@@ -9,6 +9,8 @@
 #
 # Environment:
 #   GRINDER_POSTGRES     Npgsql connection string: PostgreSQL mode (psql reads grinder_grain_state_json)
+#   GRINDER_PSQL         instead of GRINDER_POSTGRES, a psql command to run as is, e.g. for the compose stack
+#                        "docker-compose exec -T postgres psql -U grinder -d grinder"
 #   GRINDER_DATA_DIR     local mode data directory (default ./.grinder), used when GRINDER_POSTGRES is unset
 #   GRINDER_URL          a silo's HTTP address for reset (default http://127.0.0.1:9090)
 #   GRINDER_ADMIN_TOKEN  bearer token for /admin when the silo is not reached over loopback
@@ -22,7 +24,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 usage() {
-  sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 64
 }
 
@@ -30,11 +32,17 @@ validate_account() {
   [[ ${1:-} =~ ^[A-Za-z0-9._~-]+$ ]] || { echo "invalid account id '${1:-}' (letters, digits, . _ ~ -)" >&2; exit 64; }
 }
 
-postgres_mode() { [ -n "${GRINDER_POSTGRES:-}" ]; }
+postgres_mode() { [ -n "${GRINDER_POSTGRES:-}" ] || [ -n "${GRINDER_PSQL:-}" ]; }
 
-# psql against GRINDER_POSTGRES with its parts as PG* variables (the password never on a command line).
+# psql against GRINDER_PSQL's command, or GRINDER_POSTGRES with its parts as PG* variables (the password never on a
+# command line).
 psql_grinder() {
-  (pg_use_connection_string "$GRINDER_POSTGRES"; psql -X -q -t -A -v ON_ERROR_STOP=1 "$@")
+  if [ -n "${GRINDER_PSQL:-}" ]; then
+    # shellcheck disable=SC2086 # a command line given by the operator, split into words on purpose
+    $GRINDER_PSQL -X -q -t -A -v ON_ERROR_STOP=1 "$@"
+  else
+    (pg_use_connection_string "$GRINDER_POSTGRES"; psql -X -q -t -A -v ON_ERROR_STOP=1 "$@")
+  fi
 }
 
 data_dir() { echo "${GRINDER_DATA_DIR:-.grinder}"; }

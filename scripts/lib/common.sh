@@ -232,6 +232,36 @@ uri_escape() {
   printf '%s' "$out"
 }
 
+# Installs Debian's jq when missing (root only); the exactly-once checks read grain state JSON with it.
+ensure_jq() {
+  command -v jq >/dev/null && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "jq not found: apt-get install -y jq" >&2
+    return 1
+  fi
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq) >/dev/null 2>&1
+  command -v jq >/dev/null
+}
+
+# stored_fills_match_fake STATE_JSON FAKE_URL API_KEY: exactly-once check without racing the fake's generator. One
+# stored state record holds each symbol's cursor and the fill counters written together, and trade ids only grow, so the
+# stored fill count must equal the fake's valid rows with an id up to the stored cursor of their symbol. Sets
+# MATCH_DETAIL to both numbers.
+stored_fills_match_fake() {
+  local state=$1 fake=$2 key=$3 total expected=0 symbol id rows
+  MATCH_DETAIL="no readable stored state"
+  total=$(jq '[.Fills[]?.Count] | add // 0' <<<"$state" 2>/dev/null) || return 1
+  [ -n "$total" ] || return 1
+  while read -r symbol id; do
+    [ "$id" = null ] && continue
+    rows=$(curl -sf "$fake/_fake/trades?apiKey=$(uri_escape "$key")&symbol=$symbol" \
+      | jq --argjson id "$id" '[.[] | select(.id <= $id)] | length') || return 1
+    expected=$((expected + rows))
+  done < <(jq -r '.Symbols | to_entries[] | "\(.key) \(.value.LastTradeId)"' <<<"$state")
+  MATCH_DETAIL="stored fills $total, fake rows up to the stored cursors $expected"
+  [ "$total" -eq "$expected" ]
+}
+
 # Builds the solution parts the scripts run, once (incremental when already built).
 build_release() {
   local log=$1
