@@ -41,7 +41,7 @@ started=$SECONDS
 echo "fire_drill_fill_alerts, work directory $WORK"
 
 if build_release "$WORK/build.log"; then
-  pass "build: dotnet build -c Release Grinder.Silo and Grinder.FakeBinance"
+  pass "build: dotnet build -c Release Grinder.Silo (with Grinder.FakeBinance)"
 else
   fail "build (see above)"; summary; exit 1
 fi

@@ -33,7 +33,7 @@ echo "smoke_fill_ingest ($mode mode), work directory $WORK"
 
 # --- build and environment -------------------------------------------------------------------------------------------
 if build_release "$WORK/build.log"; then
-  pass "build: dotnet build -c Release Grinder.Silo and Grinder.FakeBinance"
+  pass "build: dotnet build -c Release Grinder.Silo (with Grinder.FakeBinance)"
 else
   fail "build: dotnet build -c Release (see above)"
   summary; exit 1
@@ -176,7 +176,7 @@ exactly_once() {
 }
 
 # --- Gate 0: baseline, ingest off -------------------------------------------------------------------------------------
-echo "=== Gate 0: baseline (FILL_INGEST_ENABLED unset)"
+echo "=== Gate 0: baseline (FILL_INGEST_ENABLED unset) [t+$((SECONDS - started)) s]"
 start_silo gate0 0 || { summary; exit 1; }
 check_gate0_placeholders "$URL"
 check "Gate 0: /healthz answers (curl -sf $URL/healthz)" curl -sf "$URL/healthz"
@@ -184,7 +184,7 @@ check "Gate 0: ingest off reads nothing from the exchange (fake request log empt
 stop_silo gate0
 
 # --- Gate 1: enable ---------------------------------------------------------------------------------------------------
-echo "=== Gate 1: enable (FILL_INGEST_ENABLED=1)"
+echo "=== Gate 1: enable (FILL_INGEST_ENABLED=1) [t+$((SECONDS - started)) s]"
 start_silo gate1 1 || { summary; exit 1; }
 check "Gate 1: first poll completes (polls_total{source=\"reconcile\"} > 0 within 30 s)" wait_until 30 polls_above 0
 p1=$(polls)
@@ -228,7 +228,7 @@ fills_before_restart=$(fills_sum "$(scrape "$URL")")
 stop_silo gate1
 
 # --- Gate 2: restart safety -------------------------------------------------------------------------------------------
-echo "=== Gate 2: restart safety (SIGTERM, start again)"
+echo "=== Gate 2: restart safety (SIGTERM, start again) [t+$((SECONDS - started)) s]"
 last=$(cat "$WORK/metrics-out-gate1.prom")
 f_stop=$(fills_sum "$last")
 p_stop=$(metric_value "$last" 'grinder_fill_ingest_polls_total{source="reconcile"}')
@@ -252,7 +252,7 @@ expect_series "Gate 2: still no error lines" "$out" 'grinder_fill_ingest_errors_
 stop_silo gate2
 
 # --- Rollback ---------------------------------------------------------------------------------------------------------
-echo "=== Rollback (FILL_INGEST_ENABLED unset)"
+echo "=== Rollback (FILL_INGEST_ENABLED unset) [t+$((SECONDS - started)) s]"
 last=$(cat "$WORK/metrics-out-gate2.prom")
 start_silo rollback 0 || { summary; exit 1; }
 out=$(curl -sf "$URL/metrics" | grep grinder_fill_ingest_enabled)
@@ -277,7 +277,7 @@ forbidden_labels "Rollback"
 stop_silo rollback
 
 # --- Unreadable stored state: load error, then the runbook's "delete and restart" -------------------------------------
-echo "=== Unreadable cursor state: FILL_CURSOR_LOAD_ERROR, then scripts/fill_cursor.sh delete"
+echo "=== Unreadable cursor state: FILL_CURSOR_LOAD_ERROR, then scripts/fill_cursor.sh delete [t+$((SECONDS - started)) s]"
 if [ "$mode" = postgres ]; then
   (pg_use_connection_string "$GRINDER_PG"; psql -X -q -c "UPDATE grinder_grain_state SET payload = convert_to('not json {', 'UTF8')
      WHERE grain_type = 'ingest' AND grain_id_ext = 'acct-main'") >/dev/null
@@ -308,7 +308,7 @@ exactly_once "Recovered (the account started over)"
 stop_silo recovered
 
 # --- read-only, secrets -----------------------------------------------------------------------------------------------
-echo "=== Read-only and secrets"
+echo "=== Read-only and secrets [t+$((SECONDS - started)) s]"
 writes=$(curl -sf "$FAKE/_fake/write-attempts")
 check "the fake's write log is empty (GET /_fake/write-attempts = $writes)" test "$writes" = "[]"
 reads=$(json_number "$(curl -sf "$FAKE/_fake/status")" requests)

@@ -40,7 +40,7 @@ echo "smoke_fill_ingest_staging against $BASE_URL, symbols $SYMBOLS, work direct
 if [ -n "$API_KEY" ] && [ -n "$API_SECRET" ]; then keys=1; echo "keys: BINANCE_API_KEY and BINANCE_API_SECRET set"; else keys=0; echo "keys: not set (real-read gates are skipped)"; fi
 
 if build_release "$WORK/build.log"; then
-  pass "build: dotnet build -c Release Grinder.Silo and Grinder.FakeBinance"
+  pass "build: dotnet build -c Release Grinder.Silo (with Grinder.FakeBinance)"
 else
   fail "build (see above)"; summary; exit 1
 fi
