@@ -21,17 +21,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-WORK=$(mktemp -d /tmp/grinder-dashboard-XXXXXX)
-remove_work() { if [ "$failed" -eq 0 ]; then rm -rf "$WORK"; fi; }
-on_exit remove_work
-trap lib_cleanup EXIT
-started=$SECONDS
-
-if build_release "$WORK/build.log"; then
-  pass "build: dotnet build -c Release Grinder.Silo"
-else
-  fail "build (see above)"; summary; exit 1
-fi
+script_begin dashboard_screenshot
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
@@ -84,6 +74,4 @@ shoot "/dashboard/#/grains" "${OUT%.png}-grains.png" grains
 
 stop_process "$SILO_PID" 45
 check "silo stopped on SIGTERM with exit code 0" test "$STOPPED_CODE" = 0
-echo "dashboard_screenshot took $((SECONDS - started)) s"
-[ "$failed" -gt 0 ] && echo "logs kept in $WORK"
-summary
+script_end

@@ -33,35 +33,9 @@ case "${1:-}" in
   *) echo "usage: $0 [--edit-while-trading]" >&2; exit 64 ;;
 esac
 
-WORK=$(mktemp -d /tmp/grinder-drill-XXXXXX)
-remove_work() { if [ "$failed" -eq 0 ]; then rm -rf "$WORK"; fi; }
-on_exit remove_work
-trap lib_cleanup EXIT
-started=$SECONDS
-echo "fire_drill_fill_alerts, work directory $WORK"
+script_begin fire_drill_fill_alerts
 
-if build_release "$WORK/build.log"; then
-  pass "build: dotnet build -c Release Grinder.Silo (with Grinder.FakeBinance)"
-else
-  fail "build (see above)"; summary; exit 1
-fi
-
-if [ -n "${GRINDER_TEST_POSTGRES:-}" ]; then
-  PG_ADMIN=$GRINDER_TEST_POSTGRES
-  command -v psql >/dev/null || ensure_postgres_binaries || { fail "psql missing"; summary; exit 1; }
-  note "PostgreSQL: the server named by GRINDER_TEST_POSTGRES"
-elif ensure_postgres_binaries && pg_throwaway_start; then
-  note "PostgreSQL: throwaway server in $PG_DIR"
-else
-  fail "PostgreSQL server: none given (GRINDER_TEST_POSTGRES) and no throwaway server could start"; summary; exit 1
-fi
-if pg_create_app_database; then
-  superuser=$(psql_app "SELECT rolsuper FROM pg_roles WHERE rolname = '$PG_APP_ROLE'")
-  check "PostgreSQL: silo role $PG_APP_ROLE owns database $PG_APP_DB and is no superuser" test "$superuser" = f
-else
-  fail "PostgreSQL: could not create the application database and role"; summary; exit 1
-fi
-
+postgres_setup
 check "jq available (installed from Debian when missing)" ensure_jq
 free_port FAKE_PORT && free_port HTTP_PORT && free_port SILO_PORT && free_port GATEWAY_PORT || { fail "free ports"; summary; exit 1; }
 FAKE="http://127.0.0.1:$FAKE_PORT"
@@ -140,8 +114,7 @@ if [ "$repro" -eq 1 ]; then
   below_future() { local id; id=$(stored_btc_id); [ -n "$id" ] && num_gt "$FUTURE" "$id"; }
   check "Repro: after scripts/fill_cursor.sh reset the BTCUSDT cursor is back below $FUTURE" wait_until 20 below_future
   exactly_once "Repro: after the reset"
-  echo "fire_drill_fill_alerts --edit-while-trading took $((SECONDS - started)) s"
-  summary; exit $?
+  script_end; exit $?
 fi
 
 # --- Drill A: non-monotonic cursor write ------------------------------------------------------------------------------
@@ -211,12 +184,5 @@ check "silo stopped on SIGTERM with exit code 0" test "$STOPPED_CODE" = 0
 writes=$(curl -sf "$FAKE/_fake/write-attempts")
 check "the fake's write log is empty ($writes)" test "$writes" = "[]"
 db_password=$(pg_use_connection_string "$GRINDER_PG"; echo "$PGPASSWORD")
-if grep -qF -e "$API_SECRET" -e "$API_KEY" -e "$db_password" "$WORK/silo.log" "$WORK/healthz.json"; then
-  fail "the API key or secret or the database password appears in the silo log or /healthz"
-else
-  pass "API key, secret and database password absent from the silo log and /healthz"
-fi
-
-echo "fire_drill_fill_alerts took $((SECONDS - started)) s"
-[ "$failed" -gt 0 ] && echo "logs kept in $WORK"
-summary
+check_secrets_absent "$API_KEY" "$API_SECRET" "$db_password" -- "$WORK/silo.log" "$WORK/healthz.json"
+script_end

@@ -24,39 +24,9 @@ case "${1:-}" in
   *) echo "usage: $0 [--postgres]" >&2; exit 64 ;;
 esac
 
-WORK=$(mktemp -d /tmp/grinder-smoke-XXXXXX)
-remove_work() { if [ "$failed" -eq 0 ]; then rm -rf "$WORK"; fi; }
-on_exit remove_work
-trap lib_cleanup EXIT
-started=$SECONDS
-echo "smoke_fill_ingest ($mode mode), work directory $WORK"
+script_begin smoke_fill_ingest "$mode mode"
 
-# --- build and environment -------------------------------------------------------------------------------------------
-if build_release "$WORK/build.log"; then
-  pass "build: dotnet build -c Release Grinder.Silo (with Grinder.FakeBinance)"
-else
-  fail "build: dotnet build -c Release (see above)"
-  summary; exit 1
-fi
-
-if [ "$mode" = postgres ]; then
-  if [ -n "${GRINDER_TEST_POSTGRES:-}" ]; then
-    PG_ADMIN=$GRINDER_TEST_POSTGRES
-    note "PostgreSQL: the server named by GRINDER_TEST_POSTGRES"
-  elif ensure_postgres_binaries && pg_throwaway_start; then
-    note "PostgreSQL: throwaway server in $PG_DIR"
-  else
-    fail "PostgreSQL server: none given (GRINDER_TEST_POSTGRES) and no throwaway server could start"
-    summary; exit 1
-  fi
-  if pg_create_app_database; then
-    pass "PostgreSQL: database $PG_APP_DB owned by login role $PG_APP_ROLE (not a superuser)"
-  else
-    fail "PostgreSQL: could not create the application database and role"
-    summary; exit 1
-  fi
-fi
-
+[ "$mode" = postgres ] && postgres_setup
 check "jq available (installed from Debian when missing)" ensure_jq
 free_port FAKE_PORT && free_port HTTP_PORT && free_port SILO_PORT && free_port GATEWAY_PORT || { fail "free ports"; summary; exit 1; }
 FAKE="http://127.0.0.1:$FAKE_PORT"
@@ -313,12 +283,7 @@ writes=$(curl -sf "$FAKE/_fake/write-attempts")
 check "the fake's write log is empty (GET /_fake/write-attempts = $writes)" test "$writes" = "[]"
 reads=$(json_number "$(curl -sf "$FAKE/_fake/status")" requests)
 check "the silo did read the fake exchange ($reads userTrades/time requests), so the gates were not vacuous" num_gt "$reads" 0
-if grep -qF -e "$API_KEY" -e "$API_SECRET" "$WORK"/silo-*.log "$WORK"/metrics-out-*.prom; then
-  fail "the API key or secret appears in a silo log or a --metrics-out file"
-else
-  pass "API key and secret absent from every silo log and --metrics-out file"
-fi
-
-echo "smoke_fill_ingest ($mode mode) took $((SECONDS - started)) s"
-[ "$failed" -gt 0 ] && echo "logs kept in $WORK"
-summary
+db_password=""
+[ "$mode" = postgres ] && db_password=$(pg_use_connection_string "$GRINDER_PG"; echo "${PGPASSWORD:-}")
+check_secrets_absent "$API_KEY" "$API_SECRET" "$db_password" -- "$WORK"/silo-*.log "$WORK"/metrics-out-*.prom
+script_end

@@ -31,19 +31,8 @@ BASE_URL=${BASE_URL%/}
 API_KEY=${BINANCE_API_KEY:-}
 API_SECRET=${BINANCE_API_SECRET:-}
 
-WORK=$(mktemp -d /tmp/grinder-staging-XXXXXX)
-remove_work() { if [ "$failed" -eq 0 ]; then rm -rf "$WORK"; fi; }
-on_exit remove_work
-trap lib_cleanup EXIT
-started=$SECONDS
-echo "smoke_fill_ingest_staging against $BASE_URL, symbols $SYMBOLS, work directory $WORK"
+script_begin smoke_fill_ingest_staging "against $BASE_URL, symbols $SYMBOLS"
 if [ -n "$API_KEY" ] && [ -n "$API_SECRET" ]; then keys=1; echo "keys: BINANCE_API_KEY and BINANCE_API_SECRET set"; else keys=0; echo "keys: not set (real-read gates are skipped)"; fi
-
-if build_release "$WORK/build.log"; then
-  pass "build: dotnet build -c Release Grinder.Silo (with Grinder.FakeBinance)"
-else
-  fail "build (see above)"; summary; exit 1
-fi
 free_port HTTP_PORT && free_port SILO_PORT && free_port GATEWAY_PORT || { fail "free ports"; summary; exit 1; }
 URL="http://127.0.0.1:$HTTP_PORT"
 PORTS=("Grinder__Orleans__SiloPort=$SILO_PORT" "Grinder__Orleans__GatewayPort=$GATEWAY_PORT")
@@ -117,8 +106,7 @@ REAL_GATES=(
 )
 if [ "$keys" -eq 0 ]; then
   for gate in "${REAL_GATES[@]}"; do skip "$gate (BINANCE_API_KEY/BINANCE_API_SECRET not set)"; done
-  echo "smoke_fill_ingest_staging took $((SECONDS - started)) s"
-  summary; exit $?
+  script_end; exit $?
 fi
 
 echo "=== Real reads against $BASE_URL"
@@ -198,12 +186,5 @@ check_forbidden_labels "Gate 2" "$URL" "$API_KEY" "$API_SECRET"
 stop_process "$SILO_PID" 45
 check "Gate 2: silo stopped on SIGTERM with exit code 0" test "$STOPPED_CODE" = 0
 check_metrics_out "$WORK/metrics-out-gate2.prom" "Gate 2"
-if grep -qF -e "$API_KEY" -e "$API_SECRET" "$WORK"/silo-*.log "$WORK"/metrics-out-*.prom; then
-  fail "keys: the API key or secret appears in a silo log or --metrics-out file"
-else
-  pass "keys absent from silo logs and --metrics-out files"
-fi
-
-echo "smoke_fill_ingest_staging took $((SECONDS - started)) s"
-[ "$failed" -gt 0 ] && echo "logs kept in $WORK"
-summary
+check_secrets_absent "$API_KEY" "$API_SECRET" -- "$WORK"/silo-*.log "$WORK"/metrics-out-*.prom
+script_end

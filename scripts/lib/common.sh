@@ -198,6 +198,42 @@ check_forbidden_labels() {
   fi
 }
 
+# script_begin NAME: the common start of the scripts: a work directory (kept when something failed, removed otherwise),
+# the EXIT trap, and the build. Sets WORK and started.
+script_begin() {
+  SCRIPT_NAME=$1
+  WORK=$(mktemp -d "/tmp/grinder-$SCRIPT_NAME-XXXXXX")
+  on_exit 'if [ "$failed" -eq 0 ]; then rm -rf "$WORK"; fi'
+  trap lib_cleanup EXIT
+  started=$SECONDS
+  echo "$SCRIPT_NAME${2:+ ($2)}, work directory $WORK"
+  if build_release "$WORK/build.log"; then
+    pass "build: dotnet build -c Release Grinder.Silo (with Grinder.FakeBinance)"
+  else
+    fail "build: dotnet build -c Release (see above)"
+    summary; exit 1
+  fi
+}
+
+# script_end: elapsed time, where the logs are when something failed, and the closing line; returns its status.
+script_end() {
+  echo "$SCRIPT_NAME took $((SECONDS - started)) s"
+  [ "$failed" -gt 0 ] && echo "logs kept in $WORK"
+  summary
+}
+
+# check_secrets_absent SECRET... -- FILE...: none of the secrets appears in any of the files (never printing them).
+check_secrets_absent() {
+  local -a patterns=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do [ -n "$1" ] && patterns+=(-e "$1"); shift; done
+  shift
+  if grep -qF "${patterns[@]}" "$@" 2>/dev/null; then
+    fail "a secret (API key, API secret or database password) appears in a silo log, /healthz or a --metrics-out file"
+  else
+    pass "secrets absent from $# file(s): silo logs, /healthz, --metrics-out"
+  fi
+}
+
 # Metrics helpers. Exposition lines look like `name{labels} value`; series_lines drops the # HELP/# TYPE lines.
 scrape() { curl -sf --max-time 10 "$1/metrics"; }
 series_lines() { grep -v '^#' || true; }
@@ -388,6 +424,26 @@ pg_create_app_database() {
   host=$(pg_use_connection_string "$PG_ADMIN"; echo "${PGHOST:-127.0.0.1}")
   port=$(pg_use_connection_string "$PG_ADMIN"; echo "${PGPORT:-5432}")
   GRINDER_PG="Host=$host;Port=$port;Username=$PG_APP_ROLE;Password=$password;Database=$PG_APP_DB"
+}
+
+# postgres_setup: the server of GRINDER_TEST_POSTGRES (an admin connection string) or a throwaway one, and in it a new
+# database owned by a new login role that is no superuser (like compose's grinder role). Exits the script on failure.
+postgres_setup() {
+  if [ -n "${GRINDER_TEST_POSTGRES:-}" ]; then
+    PG_ADMIN=$GRINDER_TEST_POSTGRES
+    command -v psql >/dev/null || ensure_postgres_binaries || { fail "PostgreSQL: psql missing"; summary; exit 1; }
+    note "PostgreSQL: the server named by GRINDER_TEST_POSTGRES"
+  elif ensure_postgres_binaries && pg_throwaway_start; then
+    note "PostgreSQL: throwaway server in $PG_DIR"
+  else
+    fail "PostgreSQL server: none given (GRINDER_TEST_POSTGRES) and no throwaway server could start"; summary; exit 1
+  fi
+  if ! pg_create_app_database; then
+    fail "PostgreSQL: could not create the application database and role"; summary; exit 1
+  fi
+  local superuser
+  superuser=$(psql_app "SELECT rolsuper FROM pg_roles WHERE rolname = '$PG_APP_ROLE'")
+  check "PostgreSQL: silo role $PG_APP_ROLE owns database $PG_APP_DB and is no superuser" test "$superuser" = f
 }
 
 # psql_app SQL: a statement in the application database as the admin role (operators' psql session).
