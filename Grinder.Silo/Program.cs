@@ -4,10 +4,7 @@ using Microsoft.Extensions.Options;
 try
 {
     var builder = WebApplication.CreateBuilder(args);
-    builder.AddGrinderConfiguration();
-    builder.AddGrinderDemoExchange();
-    builder.AddGrinderOrleans();
-    builder.AddGrinderHttp();
+    builder.AddGrinder();
 
     var app = builder.Build();
     app.MapGrinderEndpoints();

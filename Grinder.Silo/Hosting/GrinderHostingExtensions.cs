@@ -19,6 +19,10 @@ public static class GrinderHostingExtensions
     /// <summary>Default HTTP address (design.md §9) when neither <c>ASPNETCORE_URLS</c> nor <c>--urls</c> is given.</summary>
     public const string DefaultUrl = "http://127.0.0.1:9090";
 
+    /// <summary>The whole silo: configuration, the local demo seam, Orleans and HTTP, in the order they depend on each other.</summary>
+    public static WebApplicationBuilder AddGrinder(this WebApplicationBuilder builder) =>
+        builder.AddGrinderConfiguration().AddGrinderDemoExchange().AddGrinderOrleans().AddGrinderHttp();
+
     /// <summary>Maps the flat setting names onto option sections and registers validated options.</summary>
     public static WebApplicationBuilder AddGrinderConfiguration(this WebApplicationBuilder builder)
     {

@@ -27,6 +27,9 @@ public sealed class InProcessSilo : IAsyncDisposable
 
     public IGrainFactory Grains => app.Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>Scrapes <c>/metrics</c> over HTTP and checks the label contract (see <see cref="MetricsScrape"/>).</summary>
+    public Task<IReadOnlyList<MetricSample>> ScrapeAsync(params string[] mustNotContain) => MetricsScrape.ScrapeAsync(Http, mustNotContain);
+
     /// <summary>Starts a silo with <paramref name="settings"/> layered over the defaults (flat names like <c>FILL_INGEST_ENABLED</c> work).</summary>
     public static async Task<InProcessSilo> StartAsync(IDictionary<string, string?> settings, params string[] args)
     {
@@ -50,10 +53,7 @@ public sealed class InProcessSilo : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(layered);
-        builder.AddGrinderConfiguration();
-        builder.AddGrinderDemoExchange();
-        builder.AddGrinderOrleans();
-        builder.AddGrinderHttp();
+        builder.AddGrinder();
         var app = builder.Build();
         app.MapGrinderEndpoints();
         await app.StartAsync();

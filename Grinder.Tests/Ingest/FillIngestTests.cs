@@ -119,4 +119,30 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         IngestExpectations.Equal(Totals(trades), after.Fills);
         Assert.Equal(trades.Max(t => t.Id), rereadDone.Symbols.Single(s => s.Symbol == "BTCUSDT").CountedHighWaterId);
     }
+
+    [Fact]
+    public async Task After_a_silo_is_killed_every_account_polls_again_on_a_survivor_within_60_seconds()
+    {
+        var grains = Enumerable.Range(0, IngestClusterFixture.AccountCount).Select(i => fixture.Account($"it-{i:00}")).ToList();
+        var before = await Task.WhenAll(grains.Select(grain => grain.GetSnapshotAsync()));
+        var victim = fixture.Cluster.SecondarySilos.First();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await fixture.Cluster.KillSiloAsync(victim);
+        try
+        {
+            for (var i = 0; i < grains.Count; i++)
+            {
+                var polls = before[i].Polls;
+                await Eventually.ReturnsAsync(grains[i].GetSnapshotAsync, snapshot => snapshot.Polls > polls + 1, TimeSpan.FromSeconds(60) - clock.Elapsed, $"account {i} polling again");
+            }
+
+            // design.md §3: "after a silo is killed, all its accounts poll again on a survivor within 60 s".
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"failover took {clock.Elapsed.TotalSeconds:0.0} s");
+        }
+        finally
+        {
+            await fixture.Cluster.StartAdditionalSiloAsync();
+        }
+    }
 }

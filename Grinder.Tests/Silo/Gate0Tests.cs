@@ -27,6 +27,7 @@ public sealed class Gate0Tests : IAsyncLifetime
     {
         using var response = await silo.Http.GetAsync("metrics");
         var body = await response.Content.ReadAsStringAsync();
+        MetricsScrape.Check(body);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
@@ -84,7 +85,9 @@ public sealed class Gate0Tests : IAsyncLifetime
             120, new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = 1 },
             new Dictionary<string, long> { ["ok"] = 120 }, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 120, true));
 
-        var lines = (await silo.Http.GetStringAsync("metrics")).Split('\n');
+        var text = await silo.Http.GetStringAsync("metrics");
+        MetricsScrape.Check(text);
+        var lines = text.Split('\n');
 
         Assert.Contains("grinder_fills_total{source=\"reconcile\",side=\"buy\",liquidity=\"taker\"} 42", lines);
         Assert.Contains("grinder_fill_notional_total{source=\"reconcile\",side=\"buy\",liquidity=\"taker\"} 12345.67", lines);

@@ -29,7 +29,9 @@ public sealed class IngestOffTests
         // An explicit poll request is the strongest ask there is; with ingest off it must still be a no-op.
         await silo.Grains.GetGrain<IFillIngestGrain>("acct-main").PollNowAsync();
         var health = await silo.Grains.GetGrain<IFillIngestGrain>("acct-main").GetHealthAsync();
-        var metrics = (await silo.Http.GetStringAsync("metrics")).Split('\n');
+        var text = await silo.Http.GetStringAsync("metrics");
+        MetricsScrape.Check(text, ["off-secret", "off-key"]);
+        var metrics = text.Split('\n');
 
         Assert.False(health.Polling);
         Assert.Empty(exchange.Requests);

@@ -22,7 +22,9 @@ public sealed class LocalRestartTests
         var aggregate = await second.Grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync();
 
         Assert.Equal(17, aggregate.Fills["reconcile|sell|maker"].Count);
-        var lines = (await second.Http.GetStringAsync("metrics")).Split('\n');
+        var text = await second.Http.GetStringAsync("metrics");
+        MetricsScrape.Check(text);
+        var lines = text.Split('\n');
         Assert.Contains("grinder_fills_total{source=\"reconcile\",side=\"sell\",liquidity=\"maker\"} 17", lines);
         Assert.Contains("grinder_fill_rebates_total{source=\"reconcile\",side=\"sell\",liquidity=\"maker\"} 0.25", lines);
     }

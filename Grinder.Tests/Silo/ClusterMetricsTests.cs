@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Grinder.FakeBinance;
+using Grinder.Tests.Infrastructure;
+
+namespace Grinder.Tests.Silo;
+
+/// <summary>
+/// Two silo hosts (the production composition) on one PostgreSQL database form one cluster: both serve the same
+/// cluster-wide fill series, and no counter ever goes down between two scrapes while silos restart and the metrics
+/// grain moves between them.
+/// </summary>
+public sealed class ClusterMetricsTests
+{
+    private const string Key = "cluster-key-55d1";
+    private const string Secret = "cluster-secret-c0ffee";
+
+    [Fact]
+    public async Task Two_silos_serve_the_same_counters_and_none_decreases_while_silos_restart()
+    {
+        await using var exchange = await FakeExchange.StartAsync();
+        exchange.AddAccount(Key, Secret);
+        await using var database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["FILL_INGEST_ENABLED"] = "1",
+            ["GRINDER_POSTGRES"] = database.ConnectionString,
+            ["Grinder:Symbols"] = "BTCUSDT,ETHUSDT",
+            ["BINANCE_API_KEY"] = Key,
+            ["BINANCE_API_SECRET"] = Secret,
+            ["Grinder:Binance:BaseUrl"] = exchange.BaseUrl.ToString(),
+            ["Grinder:Ingest:PollInterval"] = "00:00:01",
+            ["Grinder:Ingest:KeeperInterval"] = "00:00:01",
+        };
+
+        var silos = new ConcurrentDictionary<string, InProcessSilo>();
+        silos["a"] = await InProcessSilo.StartAsync(settings);
+        silos["b"] = await InProcessSilo.StartAsync(settings);
+        var scrapes = new ConcurrentQueue<(DateTime At, IReadOnlyList<MetricSample> Samples)>();
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var silo in silos.Values.ToList())
+                {
+                    try
+                    {
+                        scrapes.Enqueue((DateTime.UtcNow, await silo.ScrapeAsync(Key, Secret)));
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or ObjectDisposedException)
+                    {
+                        // A silo that is stopping answers nothing; that is not a scrape.
+                    }
+                }
+
+                await Task.Delay(150);
+            }
+        });
+
+        try
+        {
+            await using var generator = exchange.StartGenerator(Key, ["BTCUSDT", "ETHUSDT"], TimeSpan.FromMilliseconds(300), 2, seed: 9, selfTradePairFraction: 0.1);
+            await Eventually.TrueAsync(async () => (await silos["a"].ScrapeAsync()).Sum("grinder_fills_total", ("source", "reconcile")) > 0, TimeSpan.FromSeconds(60), "first fills");
+
+            // Restart each silo in turn: the metrics grain and the account grain move to the other one at least once.
+            foreach (var name in new[] { "b", "a" })
+            {
+                silos.TryRemove(name, out var old);
+                await old!.DisposeAsync();
+                silos[name] = await InProcessSilo.StartAsync(settings);
+                await Eventually.TrueAsync(async () => ActiveSilos(await silos[name].Http.GetStringAsync("healthz")) == 2, TimeSpan.FromSeconds(60), "both silos active again");
+            }
+
+            await generator.DisposeAsync();
+            var expected = exchange.ValidTradeCount(Key);
+            foreach (var silo in silos.Values)
+            {
+                await Eventually.ReturnsAsync(async () => (await silo.ScrapeAsync()).Sum("grinder_fills_total", ("source", "reconcile")), fills => fills == expected, TimeSpan.FromSeconds(90), $"{expected} fills on every silo");
+            }
+
+            // Both silos agree on the fill series and on cluster membership.
+            var fromA = await silos["a"].ScrapeAsync();
+            var fromB = await silos["b"].ScrapeAsync();
+            foreach (var family in new[] { "grinder_fills_total", "grinder_fill_notional_total", "grinder_fill_fees_total", "grinder_fill_rebates_total" })
+            {
+                var a = fromA.Where(s => s.Name == family).ToDictionary(s => s.Series, s => s.Value);
+                var b = fromB.Where(s => s.Name == family).ToDictionary(s => s.Series, s => s.Value);
+                Assert.Equal(a, b);
+            }
+
+            Assert.Equal(2, ActiveSilos(await silos["a"].Http.GetStringAsync("healthz")));
+            Assert.Equal(2, ActiveSilos(await silos["b"].Http.GetStringAsync("healthz")));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await sampler;
+            foreach (var silo in silos.Values)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+
+        // Every counter series, over every scrape of either silo in time order, only went up.
+        var ordered = scrapes.OrderBy(s => s.At).ToList();
+        Assert.True(ordered.Count > 20, $"only {ordered.Count} scrapes were taken");
+        var highest = new Dictionary<string, double>();
+        foreach (var (at, samples) in ordered)
+        {
+            foreach (var sample in samples.Where(s => s.Name.EndsWith("_total", StringComparison.Ordinal)))
+            {
+                if (highest.TryGetValue(sample.Series, out var before))
+                {
+                    Assert.True(sample.Value >= before, $"{sample.Series} went from {before} down to {sample.Value} at {at:O}");
+                }
+
+                highest[sample.Series] = Math.Max(sample.Value, highest.GetValueOrDefault(sample.Series));
+            }
+        }
+
+        Assert.Empty(exchange.WriteAttempts);
+    }
+
+    private static int ActiveSilos(string healthz)
+    {
+        using var json = JsonDocument.Parse(healthz);
+        return json.RootElement.GetProperty("checks").GetProperty("cluster").GetProperty("data").GetProperty("active_silos").GetInt32();
+    }
+}
