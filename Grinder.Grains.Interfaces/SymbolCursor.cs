@@ -20,6 +20,7 @@ public sealed record SymbolCursor(
     [property: Id(5)] int CountedSidesAtHighWater)
 {
     /// <summary>The runbook's monotonic key (last_trade_id, last_ts_ms); -1 stands for "no trade read yet".</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public (long TradeId, long TsMs) Key => (LastTradeId ?? -1, LastTsMs);
 
     /// <summary>Whether <paramref name="other"/>'s key is lower than this one's (lexicographic tuple comparison, runbook).</summary>

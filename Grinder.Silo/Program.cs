@@ -15,3 +15,7 @@ catch (OptionsValidationException error)
 {
     return GrinderHostingExtensions.ReportInvalidConfiguration(error);
 }
+catch (InvalidOperationException error) when (GrinderHostingExtensions.IsConfigurationBindingError(error))
+{
+    return GrinderHostingExtensions.ReportInvalidConfiguration(error);
+}

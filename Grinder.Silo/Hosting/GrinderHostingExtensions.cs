@@ -122,6 +122,17 @@ public static class GrinderHostingExtensions
         return 2;
     }
 
+    /// <summary>A value the configuration binder could not convert (e.g. <c>PollInterval=5s</c>); its message names the setting.</summary>
+    public static bool IsConfigurationBindingError(InvalidOperationException error) =>
+        error.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal);
+
+    /// <summary>Prints the one start-up line for a value that does not parse and returns exit code 2.</summary>
+    public static int ReportInvalidConfiguration(InvalidOperationException error)
+    {
+        Console.Error.WriteLine($"Invalid configuration: {error.Message}");
+        return 2;
+    }
+
     // Settings read at composition time are validated there too, before Orleans would fail on them less clearly.
     private static void ThrowIfInvalid<T>(IEnumerable<string> failures)
     {

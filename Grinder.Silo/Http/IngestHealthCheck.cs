@@ -46,7 +46,7 @@ public sealed class IngestHealthCheck(IGrainFactory grains, IAccountDirectory ac
             }
         }));
 
-        var troubled = reports.Where(report => report.health is null || report.health.LoadError is not null || report.health.LastErrorReason is not null).ToList();
+        var troubled = reports.Where(report => report.health is null || report.health.LoadError is not null || report.health.LastErrorReason is not null || report.health.LastSaveError is not null).ToList();
         var listed = reports.Length <= DetailLimit ? reports : [.. troubled.Take(DetailLimit)];
         data["accounts"] = listed.Select(report => Describe(report.account, report.health, report.error, now)).ToArray();
         data["troubled_accounts"] = troubled.Count;

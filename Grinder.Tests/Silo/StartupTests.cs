@@ -10,6 +10,8 @@ public sealed class StartupTests
     [InlineData("Grinder__Ingest__PollInterval=00:00:00", "Grinder:Ingest:PollInterval")]
     [InlineData("Grinder__Orleans__SiloPort=70000", "Grinder:Orleans:SiloPort")]
     [InlineData("Grinder__Binance__BaseUrl=not-a-url", "Grinder:Binance:BaseUrl")]
+    [InlineData("Grinder__Ingest__PollInterval=5s", "Grinder:Ingest:PollInterval")]
+    [InlineData("Grinder__Orleans__SiloPort=abc", "Grinder:Orleans:SiloPort")]
     [InlineData("BINANCE_API_SECRET=orphan-secret-value", "BINANCE_API_KEY and BINANCE_API_SECRET")]
     [InlineData("BINANCE_API_KEY=k1;BINANCE_API_SECRET=s1;Grinder__Symbols= , ", "Grinder:Symbols")]
     [InlineData("Grinder__Accounts__0__Id=desk2;Grinder__Accounts__0__ApiKey=k;Grinder__Accounts__0__ApiSecret=s;Grinder__Accounts__0__Simbols=BTCUSDT", "Grinder:Accounts:0:Simbols")]
