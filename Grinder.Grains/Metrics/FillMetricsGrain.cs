@@ -15,7 +15,7 @@ public sealed partial class FillMetricsGrain(
     ILogger<FillMetricsGrain> logger) : Grain, IFillMetricsGrain
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan RebuildDeadline = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RebuildDeadline = TimeSpan.FromSeconds(10);
     private readonly MetricsAggregator aggregator = new();
     private bool dirty;
 
@@ -54,15 +54,19 @@ public sealed partial class FillMetricsGrain(
     // activation; it can only be newer than the last persisted copy here. Account calls interleave (they only read).
     private async Task RebuildFromAccountsAsync(CancellationToken cancellationToken)
     {
-        var pulls = accounts.Accounts.Select(async account =>
+        // Configured accounts, and any account a persisted snapshot names (it may be configured on another silo only).
+        var keys = accounts.Accounts.Select(account => account.GrainKey)
+            .Union(aggregator.Accounts.Keys.Select(ConfiguredAccount.GrainKeyFor), StringComparer.Ordinal)
+            .ToList();
+        var pulls = keys.Select(async key =>
         {
             try
             {
-                return await GrainFactory.GetGrain<IFillIngestGrain>(account.GrainKey).GetSnapshotAsync().WaitAsync(RebuildDeadline, cancellationToken);
+                return await GrainFactory.GetGrain<IFillIngestGrain>(key).GetSnapshotAsync().WaitAsync(RebuildDeadline, cancellationToken);
             }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                LogRebuildMiss(logger, account.Id, ex.GetType().Name);
+                LogRebuildMiss(logger, ConfiguredAccount.AccountIdFromGrainKey(key), ex.GetType().Name);
                 return null;
             }
         });

@@ -17,7 +17,14 @@ public sealed class MetricsAggregator
 
     public IReadOnlyDictionary<string, AccountSnapshot> Accounts => accounts;
 
-    /// <summary>Applies <paramref name="snapshot"/> when it is newer than the held one; returns whether it was applied.</summary>
+    /// <summary>
+    /// Applies <paramref name="snapshot"/> when it is newer than the held one; returns whether it was applied. No counter of
+    /// the account goes below the held value: a snapshot can carry counts that were never saved (the state load a new
+    /// activation counts, dropped when its first save conflicts with a late write of the old or a duplicate activation
+    /// and it adopts the stored state; the polls of a silo whose saves failed until it died), and the saved state that
+    /// follows, with a higher version, lacks them. Taking it as it is would take the counter back, which Prometheus reads
+    /// as a reset. The held value stays until the account's own count passes it.
+    /// </summary>
     public bool Apply(AccountSnapshot snapshot)
     {
         if (accounts.TryGetValue(snapshot.AccountId, out var held))
@@ -28,6 +35,7 @@ public sealed class MetricsAggregator
             }
 
             Accumulate(held, -1);
+            snapshot = NeverBelow(held, snapshot);
         }
 
         accounts[snapshot.AccountId] = snapshot;
@@ -112,6 +120,28 @@ public sealed class MetricsAggregator
         }
 
         reconcileRuns += snapshot.ReconcileRuns * sign;
+    }
+
+    private static AccountSnapshot NeverBelow(AccountSnapshot held, AccountSnapshot next) => next with
+    {
+        Fills = Max(held.Fills, next.Fills, static (a, b) => new FillTotals(
+            Math.Max(a.Count, b.Count), Math.Max(a.Notional, b.Notional), Math.Max(a.Fees, b.Fees), Math.Max(a.Rebates, b.Rebates))),
+        Polls = Math.Max(held.Polls, next.Polls),
+        Errors = Max(held.Errors, next.Errors, Math.Max),
+        CursorLoads = Max(held.CursorLoads, next.CursorLoads, Math.Max),
+        CursorSaves = Max(held.CursorSaves, next.CursorSaves, Math.Max),
+        ReconcileRuns = Math.Max(held.ReconcileRuns, next.ReconcileRuns),
+    };
+
+    private static Dictionary<string, T> Max<T>(IReadOnlyDictionary<string, T> held, IReadOnlyDictionary<string, T> next, Func<T, T, T> max)
+    {
+        var merged = new Dictionary<string, T>(next, StringComparer.Ordinal);
+        foreach (var (key, value) in held)
+        {
+            merged[key] = merged.TryGetValue(key, out var current) ? max(value, current) : value;
+        }
+
+        return merged;
     }
 
     private static Dictionary<string, long> Plus(IReadOnlyDictionary<string, long> counters, string key)

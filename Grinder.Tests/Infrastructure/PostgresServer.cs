@@ -25,14 +25,15 @@ public sealed class PostgresServer
     private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
 
     private readonly string? directory;
-    private readonly Process? process;
     private readonly ConcurrentQueue<string> serverLog = new();
+    private readonly Func<Process>? launch;
+    private Process? process;
 
-    private PostgresServer(string adminConnectionString, string? directory = null, Process? process = null)
+    private PostgresServer(string adminConnectionString, string? directory = null, Func<Process>? launch = null)
     {
         AdminConnectionString = adminConnectionString;
         this.directory = directory;
-        this.process = process;
+        this.launch = launch;
     }
 
     /// <summary>Connection string of a superuser-like role on the server's maintenance database.</summary>
@@ -40,6 +41,57 @@ public sealed class PostgresServer
 
     /// <summary>The server shared by every test of this run, started on first use.</summary>
     public static Task<PostgresServer> GetAsync() => Shared.Value;
+
+    /// <summary>
+    /// A throwaway server of its own, for a test that restarts it (<see cref="RestartAsync"/>): the shared server
+    /// serves other test classes at the same time. With <see cref="EnvironmentVariable"/> set, the named server.
+    /// Stop it with <see cref="StopAsync"/>.
+    /// </summary>
+    public static Task<PostgresServer> StartDedicatedAsync() => StartAsync();
+
+    /// <summary>
+    /// Takes every connection of <paramref name="database"/> away at once, as a PostgreSQL restart does. A throwaway
+    /// server is really restarted: fast shutdown (SIGINT, what <c>pg_ctl stop -m fast</c> sends: active transactions
+    /// roll back, clients are disconnected), then started again on the same port and data directory. A server named
+    /// by <see cref="EnvironmentVariable"/> is not ours to restart: there every backend connected to the database is
+    /// ended with <c>pg_terminate_backend</c> instead, which is what the application sees of a restart.
+    /// </summary>
+    /// <returns>How long the server did not accept connections.</returns>
+    public async Task<TimeSpan> RestartAsync(PostgresDatabase database)
+    {
+        var down = Stopwatch.StartNew();
+        if (launch is null)
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()", connection);
+            command.Parameters.AddWithValue("name", database.Name);
+            await command.ExecuteScalarAsync();
+            return down.Elapsed;
+        }
+
+        await ShutdownAsync();
+        StartProcess();
+        if (!await WaitUntilAcceptingAsync())
+        {
+            throw new InvalidOperationException($"The test PostgreSQL server did not come back after a restart. Its log:\n{RecentLog()}");
+        }
+
+        // Idle pooled connections of this server died with it; the next admin command must not pick one up.
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(AdminConnectionString));
+        return down.Elapsed;
+    }
+
+    /// <summary>Stops a server from <see cref="StartDedicatedAsync"/> and removes its files; a server named by <see cref="EnvironmentVariable"/> is left alone.</summary>
+    public async Task StopAsync()
+    {
+        if (launch is not null)
+        {
+            await ShutdownAsync();
+            TryDeleteDirectory(directory!);
+        }
+    }
 
     /// <summary>Creates an empty database owned by a new login role, for one test class.</summary>
     public async Task<PostgresDatabase> CreateDatabaseAsync(CancellationToken cancellationToken = default)
@@ -142,7 +194,7 @@ public sealed class PostgresServer
                 Timeout = 5,
             }.ConnectionString;
 
-            var process = Launch(
+            var server = new PostgresServer(connectionString, directory, () => Launch(
                 Path.Combine(binaries, "postgres"),
                 [
                     "-D", data, "-p", port.ToString(CultureInfo.InvariantCulture),
@@ -152,12 +204,8 @@ public sealed class PostgresServer
                     "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                     "-c", "max_connections=300", "-c", "shared_buffers=64MB",
                 ],
-                asPostgresUser);
-            var server = new PostgresServer(connectionString, directory, process);
-            process.ErrorDataReceived += (_, e) => server.Remember(e.Data);
-            process.OutputDataReceived += (_, e) => server.Remember(e.Data);
-            process.BeginErrorReadLine();
-            process.BeginOutputReadLine();
+                asPostgresUser));
+            server.StartProcess();
             if (await server.WaitUntilAcceptingAsync())
             {
                 // The test host may be killed moments after its last test, too soon to wait for a
@@ -173,6 +221,49 @@ public sealed class PostgresServer
                 TryDeleteDirectory(directory);
                 throw new InvalidOperationException($"The test PostgreSQL server did not start. Its log:\n{log}");
             }
+        }
+    }
+
+    private void StartProcess()
+    {
+        var started = launch!();
+        started.ErrorDataReceived += (_, e) => Remember(e.Data);
+        started.OutputDataReceived += (_, e) => Remember(e.Data);
+        started.BeginErrorReadLine();
+        started.BeginOutputReadLine();
+        process = started;
+    }
+
+    /// <summary>Fast shutdown, then immediate shutdown (SIGQUIT) if the server is still up after <see cref="StopTimeout"/>.</summary>
+    private async Task ShutdownAsync()
+    {
+        var running = process!;
+        foreach (var signal in new[] { SigInt, SigQuit })
+        {
+            if (running.HasExited)
+            {
+                break;
+            }
+
+            if (PostmasterPid(Path.Combine(directory!, "data")) is { } pid)
+            {
+                _ = kill(pid, signal);
+            }
+
+            try
+            {
+                await running.WaitForExitAsync().WaitAsync(StopTimeout);
+            }
+            catch (TimeoutException)
+            {
+                // Next, stronger signal.
+            }
+        }
+
+        if (!running.HasExited)
+        {
+            running.Kill(entireProcessTree: true);
+            await running.WaitForExitAsync().WaitAsync(StopTimeout);
         }
     }
 
