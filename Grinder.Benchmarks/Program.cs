@@ -1,9 +1,14 @@
-// Benchmark harnesses (see docs/benchmarks.md). Run: dotnet run -c Release --project Grinder.Benchmarks -- <name>
+// Benchmark harnesses (see docs/benchmarks.md). Run: dotnet run -c Release --project Grinder.Benchmarks -- <name> [--arg value ...]
 using Grinder.Benchmarks;
 
-var harnesses = new Dictionary<string, Func<int>>(StringComparer.OrdinalIgnoreCase)
+var harnesses = new Dictionary<string, Func<BenchArgs, Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
-    ["parse"] = ParseBenchmark.Run,
+    ["parse"] = _ => Task.FromResult(ParseBenchmark.Run()),
+    ["backfill"] = BackfillBenchmark.RunAsync,
+    ["fanout"] = FanoutBenchmark.RunAsync,
+    ["metrics"] = MetricsBenchmark.RunAsync,
+    ["failover"] = FailoverBenchmark.RunAsync,
+    ["memory"] = MemoryBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var run))
@@ -12,4 +17,23 @@ if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var run))
     return args.Length == 0 ? 0 : 2;
 }
 
-return run();
+BenchArgs arguments;
+try
+{
+    arguments = new BenchArgs(args[1..]);
+}
+catch (ArgumentException error)
+{
+    Console.Error.WriteLine($"{args[0]}: {error.Message}");
+    return 2;
+}
+
+try
+{
+    return await run(arguments);
+}
+catch (ArgumentException error) when (error.ParamName is null)
+{
+    Console.Error.WriteLine($"{args[0]}: {error.Message}");
+    return 2;
+}

@@ -1,0 +1,92 @@
+using System.Globalization;
+
+namespace Grinder.Benchmarks;
+
+/// <summary>
+/// CPU time of a process tree (a root and its direct children, e.g. a PostgreSQL postmaster and its backends) and of
+/// further single processes, sampled in the background so that processes which exit before the end (pgbench's
+/// backends close with it) are counted up to their last sample.
+/// </summary>
+internal sealed class CpuSampler : IAsyncDisposable
+{
+    private readonly int root;
+    private readonly HashSet<int> extra = [];
+    private readonly Dictionary<int, (long First, long Last)> ticks = [];
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task loop;
+
+    public CpuSampler(int root, params int[] extraPids)
+    {
+        this.root = root;
+        extra.UnionWith(extraPids);
+        Sample(initial: true);
+        loop = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(100, CancellationToken.None);
+                Sample(initial: false);
+            }
+        });
+    }
+
+    public void Add(int pid)
+    {
+        lock (ticks)
+        {
+            extra.Add(pid);
+        }
+    }
+
+    /// <summary>Stops sampling and returns the CPU time used since the sampler started.</summary>
+    public async Task<TimeSpan> StopAsync()
+    {
+        Sample(initial: false);
+        await stop.CancelAsync();
+        await loop;
+        Sample(initial: false);
+        lock (ticks)
+        {
+            return TimeSpan.FromMilliseconds(ticks.Values.Sum(t => t.Last - t.First) * 10.0);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await loop;
+        stop.Dispose();
+    }
+
+    private void Sample(bool initial)
+    {
+        var rootText = root.ToString(CultureInfo.InvariantCulture);
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var fields = BenchReport.StatFields(pid);
+                lock (ticks)
+                {
+                    if (pid != root && fields[1] != rootText && !extra.Contains(pid))
+                    {
+                        continue;
+                    }
+
+                    // utime and stime: fields 14 and 15 of the line, 12 and 13 after "(comm) " (proc(5)); USER_HZ = 100.
+                    var now = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                    ticks[pid] = ticks.TryGetValue(pid, out var seen) ? (seen.First, now) : (initial ? now : 0, now);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+    }
+}
