@@ -91,6 +91,11 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
             {
                 await sample();
             }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Stopping: a sample cut short by the stop is not a finding.
+                return;
+            }
             catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
             {
                 sampleErrors.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {ex.GetType().Name}: {ex.Message}");
