@@ -34,7 +34,7 @@ public sealed record ChaosPlan(
         InvalidRowEvery: 15,
         Seed: 26);
 
-    /// <summary>On demand: ten minutes, a process crash, eight more silo kills and three PostgreSQL restarts.</summary>
+    /// <summary>On demand: ten minutes, a process crash, seven TestCluster silo kills and three PostgreSQL restarts.</summary>
     public static ChaosPlan Long { get; } = Short with
     {
         Name = "long",

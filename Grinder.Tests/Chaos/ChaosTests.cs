@@ -245,7 +245,7 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
         var baseline = await ChaosMonitor.StoredPollsAsync(database);
         var recovery = Stopwatch.StartNew();
         var down = await server.RestartAsync(database);
-        Say($"PostgreSQL restarted: not accepting connections for {down.TotalSeconds:0.0} s");
+        Say($"PostgreSQL restarted: {down.TotalSeconds:0.0} s without connections");
         await WaitUntilSavedAsync(database, accounts, baseline, TimeSpan.FromSeconds(60), "every account to save again after the PostgreSQL restart");
         Say($"every account saved again {recovery.Elapsed.TotalSeconds:0.0} s after the restart began");
     }
