@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Grinder.Grains.Binance;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Grinder.Grains.Ingest;
@@ -10,21 +11,12 @@ public static class IngestServiceCollectionExtensions
     public static IServiceCollection AddGrinderIngest(this IServiceCollection services)
     {
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<IngestOptions>>(new IngestOptionsValidator());
+        services.AddSingleton<IValidateOptions<IngestOptions>>(new DelegateValidator<IngestOptions>(IngestOptions.Validate));
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName);
         services.AddSingleton<IAccountDirectory, AccountDirectory>();
         services.AddHostedService<AccountKeeper>();
         services.AddGrinderBinanceClient();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         return services;
-    }
-
-    private sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, IngestOptions options)
-        {
-            var failures = IngestOptions.Validate(options).ToArray();
-            return failures.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-        }
     }
 }

@@ -1,3 +1,4 @@
+using Grinder.Grains;
 using System.Net;
 using System.Net.Sockets;
 using Grinder.Grains.Ingest;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Grinder.Silo.Configuration;
+namespace Grinder.Grains;
 
 /// <summary>Adapts a <c>Validate(options)</c> method that yields one message per broken setting to <see cref="IValidateOptions{T}"/>.</summary>
 public sealed class DelegateValidator<T>(Func<T, IEnumerable<string>> validate) : IValidateOptions<T>
