@@ -177,16 +177,18 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
                 return;
             }
 
+            // No trade in this window. Rows become visible late, with their execution time, so the last
+            // BootstrapSafetyOverlap before now is never taken as scanned: the next window starts there at the latest
+            // (never before this window's start). Without this, a window that ends just short of now (the first window
+            // of a fresh cursor with the default 7-day lookback ends 1 ms before the poll began) would be left behind
+            // for good, and a row that appeared in its last moments after it was read would be lost.
+            var settledUntil = nowMs - (long)_options.BootstrapSafetyOverlap.TotalMilliseconds;
+            run.Position = position with { BootstrapFromMs = Math.Max(windowStart, Math.Min(windowEnd + 1, settledUntil)), ResumeInclusive = false };
             if (windowEnd >= nowMs)
             {
-                // Caught up with now and still no trade: scan again from shortly before now next time, in case a row
-                // becomes visible late; never move back before this window's start.
-                var next = Math.Max(windowStart, nowMs - (long)_options.BootstrapSafetyOverlap.TotalMilliseconds);
-                run.Position = position with { BootstrapFromMs = next, ResumeInclusive = false };
+                // Caught up with now: the next poll scans again from there.
                 return;
             }
-
-            run.Position = position with { BootstrapFromMs = windowEnd + 1, ResumeInclusive = false };
         }
     }
 

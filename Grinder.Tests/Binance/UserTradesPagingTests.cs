@@ -198,6 +198,29 @@ public sealed class UserTradesPagingTests(FakeExchangeFixture fixture) : IDispos
         _client.AssertCleanRun(_exchange, account);
     }
 
+    [Fact]
+    public async Task A_row_that_becomes_visible_late_inside_a_window_ending_just_before_now_is_found_next_poll()
+    {
+        // The default lookback equals the 7-day window, so a fresh cursor's first window ends 1 ms before the poll began.
+        var account = fixture.NewCredentials();
+        var lookback = NowMs - (long)TimeSpan.FromDays(7).TotalMilliseconds;
+
+        var first = await _client.FetchAsync(account, Symbol, new FetchPosition(null, 0, lookback, false));
+
+        Assert.Null(first.Error);
+        Assert.Empty(first.Trades);
+        var firstWindowEnd = Long((await UserTradeQueriesAsync(account, 1))[0], "endTime");
+
+        // Executed inside that first window, visible only now (Binance lists a trade under its execution time).
+        var late = _exchange.AddTrade(account.ApiKey, new FakeTrade(Symbol, 0, 0, "BUY", 60000m, 0.01m, 600m, 0m, 0.3m, "USDT", firstWindowEnd - 500, true, false, "BOTH"));
+        var second = await _client.FetchAsync(account, Symbol, first.Next);
+
+        Assert.Null(second.Error);
+        Assert.Equal(Expected([late]), second.Trades);
+        Assert.Equal(late.Id, second.Next.LastTradeId);
+        _client.AssertCleanRun(_exchange, account);
+    }
+
     [Theory]
     [InlineData(0L)]
     [InlineData(null)]
