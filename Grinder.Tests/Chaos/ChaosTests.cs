@@ -197,8 +197,15 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
         return await FailoverAsync(cluster, database, accounts, placement, name, address => victim.SiloAddress.Equals(address), () => cluster.KillSiloAsync(victim));
     }
 
-    /// <summary>Where every account grain and the metrics grain are activated now.</summary>
-    private static async Task<(Dictionary<ChaosAccount, SiloAddress?> Accounts, SiloAddress? Metrics)> PlacementAsync(TestCluster cluster, IReadOnlyList<ChaosAccount> accounts)
+    /// <summary>
+    /// Where every account grain and the metrics grain are activated now. The cluster client may still hold the gateway
+    /// of a silo killed a moment ago (its gateway list follows membership, which declares the silo dead seconds later):
+    /// a call routed there fails to connect, so the lookup is repeated until it goes through a live gateway.
+    /// </summary>
+    private static Task<(Dictionary<ChaosAccount, SiloAddress?> Accounts, SiloAddress? Metrics)> PlacementAsync(TestCluster cluster, IReadOnlyList<ChaosAccount> accounts) =>
+        Eventually.ReturnsAsync(() => LookUpPlacementAsync(cluster, accounts), static _ => true, TimeSpan.FromSeconds(60), "a placement lookup through a live gateway");
+
+    private static async Task<(Dictionary<ChaosAccount, SiloAddress?> Accounts, SiloAddress? Metrics)> LookUpPlacementAsync(TestCluster cluster, IReadOnlyList<ChaosAccount> accounts)
     {
         var management = cluster.Client.GetGrain<IManagementGrain>(0);
         var placement = new Dictionary<ChaosAccount, SiloAddress?>();
