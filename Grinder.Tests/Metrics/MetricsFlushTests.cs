@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using Grinder.Grains;
+using Grinder.Grains.Ingest;
+using Grinder.Silo.Storage;
+using Grinder.Tests.Infrastructure;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace Grinder.Tests.Metrics;
+
+/// <summary>
+/// <see cref="IFillMetricsGrain"/> persists its snapshots off its own turn: scrapes and reports are answered while a
+/// write is in progress, a failed write is retried, and a write that meets another writer's state merges it.
+/// One silo with the real local file storage, wrapped in a device that can hold or fail the metrics state's writes.
+/// </summary>
+public sealed class MetricsFlushTests : IAsyncLifetime
+{
+    private const string StateName = "metrics";
+    private static readonly TimeSpan Answer = TimeSpan.FromSeconds(20);
+    private static readonly ConcurrentDictionary<string, (string Directory, HeldWriteStorage? Device)> Silos = new();
+    private readonly string id = Guid.NewGuid().ToString("N");
+    private readonly TempDirectory data = new();
+    private TestCluster cluster = null!;
+
+    private HeldWriteStorage Device => Silos[id].Device!;
+
+    private IFillMetricsGrain Metrics => cluster.Client.GetGrain<IFillMetricsGrain>(0);
+
+    public async Task InitializeAsync()
+    {
+        Silos[id] = (data.Path, null);
+        var builder = new TestClusterBuilder(1);
+        builder.Properties["GrinderTests:Silo"] = id;
+        builder.Properties["Grinder:Metrics:FlushInterval"] = "00:00:00.200";
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        cluster = builder.Build();
+        await cluster.DeployAsync();
+
+        // The storage provider is created when first used: activating the grain makes the device exist.
+        await Metrics.GetAggregateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Silos[id].Device?.Release();
+        await cluster.StopAllSilosAsync();
+        await cluster.DisposeAsync();
+        Silos.TryRemove(id, out _);
+        data.Dispose();
+    }
+
+    [Fact]
+    public async Task Scrapes_and_reports_are_answered_while_the_snapshots_are_being_written()
+    {
+        await Metrics.ReportAsync(Snapshot("acct-a", version: 1, fills: 10));
+        var writing = Device.HoldNextWrite();
+        await Metrics.ReportAsync(Snapshot("acct-a", version: 2, fills: 11));
+        await writing.WaitAsync(Answer);
+
+        // The write is held until released below, so these answers cannot have waited for it.
+        await Metrics.ReportAsync(Snapshot("acct-a", version: 3, fills: 12)).WaitAsync(Answer);
+        var aggregate = await Metrics.GetAggregateAsync().WaitAsync(Answer);
+        Assert.Equal(12, aggregate.Fills["reconcile|buy|taker"].Count);
+
+        var before = Device.Written;
+        Device.Release();
+        var stored = await Eventually.ReturnsAsync(StoredAsync, state => state.Accounts.GetValueOrDefault("acct-a")?.Version == 3, Answer, "version 3 to be stored");
+        Assert.Equal(12, stored.Accounts["acct-a"].Fills["buy|taker"].Count);
+        Assert.True(Device.Written > before + 1, "the held write completed and a later one wrote what arrived meanwhile");
+    }
+
+    [Fact]
+    public async Task A_failed_write_is_retried_with_what_arrived_meanwhile()
+    {
+        Device.FailNextWrite(new IOException("disk full (injected)"));
+        await Metrics.ReportAsync(Snapshot("acct-b", version: 1, fills: 5));
+        await Metrics.ReportAsync(Snapshot("acct-b", version: 2, fills: 6));
+
+        var stored = await Eventually.ReturnsAsync(StoredAsync, state => state.Accounts.GetValueOrDefault("acct-b")?.Version == 2, Answer, "acct-b version 2 to be stored after the failed write");
+        Assert.Equal(6, stored.Accounts["acct-b"].Fills["buy|taker"].Count);
+        Assert.Equal(6, (await Metrics.GetAggregateAsync()).Fills["reconcile|buy|taker"].Count);
+    }
+
+    [Fact]
+    public async Task A_write_that_meets_another_writers_state_merges_it_and_keeps_the_newer_snapshots()
+    {
+        await Metrics.ReportAsync(Snapshot("acct-c", version: 4, fills: 40));
+        await Eventually.ReturnsAsync(StoredAsync, state => state.Accounts.ContainsKey("acct-c"), Answer, "acct-c to be stored");
+
+        // A duplicate activation (failover) writes behind this one's back: an older acct-c and an account it alone saw.
+        var grainId = Metrics.GetGrainId();
+        var other = new GrainState<FillMetricsState>(new FillMetricsState());
+        var writing = Device.HoldNextWrite();
+        await Metrics.ReportAsync(Snapshot("acct-c", version: 5, fills: 50));
+        await writing.WaitAsync(Answer);
+        await Device.Inner.ReadStateAsync(StateName, grainId, other);
+        other.State!.Accounts["acct-c"] = Snapshot("acct-c", version: 3, fills: 30);
+        other.State.Accounts["acct-d"] = Snapshot("acct-d", version: 7, fills: 70);
+        await Device.Inner.WriteStateAsync(StateName, grainId, other);
+        Device.Release();
+
+        // The held write conflicts; the grain merges the other state and writes the merge with its version.
+        var stored = await Eventually.ReturnsAsync(
+            StoredAsync,
+            state => state.Accounts.GetValueOrDefault("acct-c")?.Version == 5 && state.Accounts.ContainsKey("acct-d"),
+            Answer,
+            "the merged state to be stored");
+        Assert.Equal(50, stored.Accounts["acct-c"].Fills["buy|taker"].Count);
+        Assert.Equal(70, stored.Accounts["acct-d"].Fills["buy|taker"].Count);
+        Assert.Equal(120, (await Metrics.GetAggregateAsync()).Fills["reconcile|buy|taker"].Count);
+    }
+
+    private async Task<FillMetricsState> StoredAsync()
+    {
+        var state = new GrainState<FillMetricsState>(new FillMetricsState());
+        await Device.Inner.ReadStateAsync(StateName, Metrics.GetGrainId(), state);
+        return state.State ?? new FillMetricsState();
+    }
+
+    private static AccountSnapshot Snapshot(string account, long version, long fills) => new(
+        account, "reconcile", version,
+        new Dictionary<string, FillTotals> { ["buy|taker"] = new(fills, fills * 100m, fills * 0.05m, 0m) },
+        version, new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = version },
+        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), version, true);
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            var silo = siloBuilder.Configuration["GrinderTests:Silo"]!;
+            siloBuilder.Services.AddGrinderIngest();
+            siloBuilder.UseSystemTextJsonGrainStorageSerializer();
+            siloBuilder.Services.AddGrainStorage(GrinderStorage.Name, (services, name) =>
+            {
+                var file = ActivatorUtilities.CreateInstance<FileGrainStorage>(services, name, Silos[silo].Directory);
+                var device = new HeldWriteStorage(file, StateName);
+                Silos[silo] = (Silos[silo].Directory, device);
+                return device;
+            });
+        }
+    }
+}
