@@ -15,6 +15,7 @@ public static class PostgresHostingExtensions
     /// Configures ADO.NET clustering and the <see cref="GrinderStorage.Name"/> grain storage on PostgreSQL,
     /// stores grain state as System.Text.Json so operators can read it with psql, and applies the schema
     /// (<see cref="PostgresSchemaMigrator"/>) in the silo lifecycle before membership or storage start.
+    /// The connection string gets <see cref="PostgresConnectionDefaults"/> where it does not set them.
     /// </summary>
     /// <param name="silo">The silo to configure.</param>
     /// <param name="connectionString">Npgsql connection string of the Grinder database.</param>
@@ -25,7 +26,7 @@ public static class PostgresHostingExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         try
         {
-            _ = new NpgsqlConnectionStringBuilder(connectionString);
+            connectionString = PostgresConnectionDefaults.Apply(connectionString);
         }
         catch (ArgumentException e)
         {
