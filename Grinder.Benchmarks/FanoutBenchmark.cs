@@ -14,8 +14,9 @@ namespace Grinder.Benchmarks;
 /// process. Saves are counted in the database (every successful save bumps one stored version). Per round:
 /// (B) capacity: every account polled back to back with PollNowAsync; (A, first round) the configured poll interval;
 /// then with the silo stopped, (C) the grain-storage write statement alone (read from the OrleansQuery table, executed
-/// the way the ADO.NET provider does: open, execute, close) and pgbench single-row upserts, both with as many
-/// connections as the silo used. CPU of the silo, the fake, PostgreSQL and pgbench is read from /proc.
+/// the way the ADO.NET provider does: open, execute, close, on the silo's connection string with its defaults) and pgbench single-row upserts, both with as many
+/// connections as the silo used. CPU of the silo, the fake, PostgreSQL and pgbench is read from /proc. Last, (D): a
+/// silo with so many accounts on the configured interval that their own timers saturate it (<c>--saturate</c>).
 /// </summary>
 internal static partial class FanoutBenchmark
 {
@@ -31,6 +32,7 @@ internal static partial class FanoutBenchmark
         var trickle = args.Duration("trickle", TimeSpan.FromSeconds(2));
         var fixedClients = args.Int("clients", 0);
         var connectionOptions = args.Text("connection-options", string.Empty);
+        var saturate = args.Int("saturate", 4000);
         args.RejectUnknown();
         Header("fanout", args);
         var pgbench = FindPgbench();
@@ -51,15 +53,8 @@ internal static partial class FanoutBenchmark
         {
             Measured polls, sustained = null!;
             int payloadBytes;
-            var settings = SiloSettings.Ingest(fake.BaseUrl, pollInterval).WithAccounts(accounts, Symbol);
-            settings["GRINDER_POSTGRES"] = siloConnection;
-            await using (var silo = await InProcessSilo.StartAsync(settings))
+            await using (var silo = await StartSiloAsync(database, siloConnection, fake, accounts, pollInterval, "fan-"))
             {
-                var started = await database.ScalarAsync<DateTime>("SELECT now()");
-                await WaitAsync(
-                    async () => await database.ScalarAsync<long>("SELECT count(*) FROM grinder_grain_state WHERE grain_type = 'ingest' AND written_at > @started", ("started", started)) == count,
-                    TimeSpan.FromMinutes(3),
-                    "a save of every account");
                 await Task.Delay(warmup);
 
                 var grains = accounts.Select(a => silo.Grains.GetGrain<IFillIngestGrain>(ConfiguredAccount.GrainKeyFor(a))).ToList();
@@ -77,7 +72,8 @@ internal static partial class FanoutBenchmark
             }
 
             clients = clients > 0 ? clients : Math.Max(1, polls.MaxConnections);
-            var write = await ProviderWritesAsync(database, siloConnection, postmaster, clients, window, payloadBytes, round);
+            // The silo's own pool: its connection string with the defaults the silo adds (one pool, as in production).
+            var write = await ProviderWritesAsync(database, Grinder.Silo.Storage.PostgresConnectionDefaults.Apply(siloConnection), postmaster, clients, window, payloadBytes, round);
             Console.WriteLine($"round {round} (C) grain-storage write statement alone: {write}");
             var upsert = await PgbenchAsync(pgbench, database, postmaster, clients, window, payloadBytes);
             Console.WriteLine($"round {round} pgbench single-row upserts ({payloadBytes}-byte payload = average stored account state, -M prepared): {upsert}");
@@ -94,9 +90,50 @@ internal static partial class FanoutBenchmark
             }
         }
 
+        if (saturate > 0)
+        {
+            var saturated = await SaturateAsync(database, siloConnection, postmaster, saturate, pollInterval, warmup, window, trickle);
+            Console.WriteLine($"(D) timer-driven at saturation, {saturate} accounts every {Format(pollInterval)}: {saturated}");
+            Console.WriteLine(Invariant($"(D) sustained: {saturated.PerSecond:N0} saves/s of {saturate / pollInterval.TotalSeconds:N0} offered = {saturated.PerSecond / (saturate / pollInterval.TotalSeconds):0.00}; ")
+                + Invariant($"{saturated.PerSecond / upserts[^1]:0.00} of the last round's pgbench ({upserts[^1]:N0} upserts/s); total CPU per poll {saturated.TotalCpuMs:0.00} ms"));
+        }
+
         Console.WriteLine($"capacity (B) saves/s / pgbench upserts/s with {clients} clients: {Spread(capacity, "0.00")} (goal >= 0.5)");
         Console.WriteLine($"storage write alone (C) / pgbench: {Spread(writes, "0.00")}; pgbench: {Spread(upserts, "N0")} upserts/s");
         return 0;
+    }
+
+    /// <summary>
+    /// (D) The issue's reading taken literally: so many accounts on the configured interval that the silo cannot keep
+    /// up, driven by their own timers only (no caller outside the silo), so the sustained saves per second are its
+    /// capacity. Own fake exchange process with these accounts, own silo on the same database.
+    /// </summary>
+    private static async Task<Measured> SaturateAsync(PostgresDatabase database, string siloConnection, int postmaster, int count, TimeSpan pollInterval, TimeSpan warmup, TimeSpan window, TimeSpan trickle)
+    {
+        var accounts = SiloSettings.AccountNames("sat-", count);
+        await using var fake = await FakeExchangeProcess.StartAsync(accounts, Symbol, trickle);
+        await using var silo = await StartSiloAsync(database, siloConnection, fake, accounts, pollInterval, "sat-");
+        await Task.Delay(warmup);
+        var measured = await MeasureAsync(database, postmaster, fake, window, []);
+        await silo.StopAsync();
+        return measured;
+    }
+
+    /// <summary>A silo polling <paramref name="accounts"/> (names starting with <paramref name="prefix"/>), once each has saved a poll.</summary>
+    private static async Task<InProcessSilo> StartSiloAsync(PostgresDatabase database, string siloConnection, FakeExchangeProcess fake, IReadOnlyList<string> accounts, TimeSpan pollInterval, string prefix)
+    {
+        var settings = SiloSettings.Ingest(fake.BaseUrl, pollInterval).WithAccounts(accounts, Symbol);
+        settings["GRINDER_POSTGRES"] = siloConnection;
+        var silo = await InProcessSilo.StartAsync(settings);
+        var started = await database.ScalarAsync<DateTime>("SELECT now()");
+        await WaitAsync(
+            async () => await database.ScalarAsync<long>(
+                "SELECT count(*) FROM grinder_grain_state WHERE grain_type = 'ingest' AND grain_id_ext LIKE @prefix AND written_at > @started",
+                ("prefix", ConfiguredAccount.GrainKeyFor(prefix) + "%"),
+                ("started", started)) == accounts.Count,
+            TimeSpan.FromMinutes(5),
+            $"a save of every {prefix}* account");
+        return silo;
     }
 
     private static string FindPgbench()

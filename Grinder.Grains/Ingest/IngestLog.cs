@@ -60,4 +60,8 @@ internal static partial class IngestLog
     [LoggerMessage(EventId = 1014, EventName = "FILL_KEEPER_PING_FAILED", Level = LogLevel.Warning,
         Message = "Keeper could not reach account {AccountId}: {Reason}")]
     public static partial void KeeperPingFailed(ILogger logger, string accountId, string reason);
+
+    [LoggerMessage(EventId = 1015, EventName = "FILL_ACCOUNT_MOVING", Level = LogLevel.Information,
+        Message = "FILL_ACCOUNT_MOVING account={AccountId}: its owner in the cluster is now silo {Owner}; migrating there after the saved poll")]
+    public static partial void AccountMoving(ILogger logger, string accountId, string owner);
 }

@@ -11,6 +11,7 @@ public static class LocalHostingExtensions
     public static ISiloBuilder UseGrinderLocal(this ISiloBuilder silo, string dataDirectory, int siloPort, int gatewayPort)
     {
         silo.UseLocalhostClustering(siloPort, gatewayPort);
+        silo.AddGrinderPlacement();
         silo.Services.AddGrainStorage(GrinderStorage.Name, (services, name) =>
             ActivatorUtilities.CreateInstance<FileGrainStorage>(services, name, dataDirectory));
         return silo;

@@ -53,6 +53,7 @@ public static class PostgresHostingExtensions
             options.ConnectionString = connectionString;
         });
         silo.UseSystemTextJsonGrainStorageSerializer();
+        silo.AddGrinderPlacement();
         return silo;
     }
 }

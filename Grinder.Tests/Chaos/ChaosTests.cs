@@ -69,7 +69,8 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
             run = new ChaosRun(plan, database.ConnectionString, exchange.BaseUrl);
 
             // Three silos: the silo process starts alone, so every account and the metrics grain are activated on it;
-            // then two TestCluster silos join. Every silo lost later is replaced by a TestCluster silo.
+            // then two TestCluster silos join and the accounts they own move to them (rendezvous placement). Every silo
+            // lost later is replaced by a TestCluster silo.
             process = ChaosCluster.StartSiloProcess(run, accounts);
             await WaitUntilSavedAsync(database, accounts, new Dictionary<string, long>(), TimeSpan.FromSeconds(90), "every account's first poll on the silo process", process);
             Say("silo process up and polling every account");
@@ -171,13 +172,12 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>SIGKILLs the silo process, which holds every account and the metrics grain, then as <see cref="FailoverAsync"/>.</summary>
+    /// <summary>SIGKILLs the silo process, which holds the metrics grain and its share of the accounts, then as <see cref="FailoverAsync"/>.</summary>
     private async Task<TimeSpan> CrashSiloProcessAsync(TestCluster cluster, PostgresDatabase database, IReadOnlyList<ChaosAccount> accounts, SiloProcess process)
     {
         var (placement, metricsHost) = await PlacementAsync(cluster, accounts);
         var inProcess = cluster.GetActiveSilos().Select(silo => silo.SiloAddress).ToHashSet();
         bool OnProcess(SiloAddress? address) => address is not null && !inProcess.Contains(address);
-        Assert.All(placement.Values, address => Assert.True(OnProcess(address), "every account was activated on the silo process, which started alone"));
         Assert.True(OnProcess(metricsHost), "the metrics grain was activated on the silo process, which started alone");
 
         // DisposeAsync kills the process tree (SIGKILL): no shutdown, nothing announced to the cluster.

@@ -75,7 +75,7 @@ public sealed class IngestClusterFixture : IAsyncLifetime
 
     /// <summary>Another cluster (own cluster id, same service id and database): a second activation of every account.</summary>
     public Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos) =>
-        StartClusterAsync(connectionString, clusterId, silos, id, Exchange.BaseUrl);
+        StartClusterAsync(connectionString, clusterId, silos, Exchange.BaseUrl, [.. Enumerable.Range(0, AccountCount).Select(AccountName)], id);
 
     public async Task DisposeAsync()
     {
@@ -88,7 +88,12 @@ public sealed class IngestClusterFixture : IAsyncLifetime
 
     private static string AccountName(int index) => "it-" + index.ToString("00", CultureInfo.InvariantCulture);
 
-    private static async Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos, string fixtureId, Uri exchange)
+    /// <summary>
+    /// A classic TestCluster on PostgreSQL membership and storage, composed like the production silo, polling
+    /// <paramref name="accounts"/> (keys from <see cref="KeyOf"/> and <see cref="SecretOf"/>) every second.
+    /// Logs go to the capture registered under <paramref name="fixtureId"/>, if any.
+    /// </summary>
+    public static async Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos, Uri exchange, IReadOnlyList<string> accounts, string fixtureId = "")
     {
         var builder = new TestClusterBuilder((short)silos);
         builder.Options.UseTestClusterMembership = false;
@@ -102,9 +107,9 @@ public sealed class IngestClusterFixture : IAsyncLifetime
         builder.Properties["Grinder:Binance:BaseUrl"] = exchange.ToString();
         builder.Properties["Grinder:Binance:DefaultRetryAfter"] = "00:00:02";
         builder.Properties["Grinder:Binance:WeightLimitPerMinute"] = "1000000";
-        for (var index = 0; index < AccountCount; index++)
+        for (var index = 0; index < accounts.Count; index++)
         {
-            var name = AccountName(index);
+            var name = accounts[index];
             builder.Properties[$"Grinder:Accounts:{index}:Id"] = name;
             builder.Properties[$"Grinder:Accounts:{index}:Symbols"] = string.Join(',', Symbols);
             builder.Properties[$"Grinder:Accounts:{index}:ApiKey"] = KeyOf(name);
@@ -124,7 +129,7 @@ public sealed class IngestClusterFixture : IAsyncLifetime
         {
             siloBuilder.UseGrinderPostgres(siloBuilder.Configuration["GrinderTests:Postgres"]!);
             siloBuilder.Services.AddGrinderIngest();
-            if (Captures.TryGetValue(siloBuilder.Configuration["GrinderTests:Fixture"]!, out var capture))
+            if (siloBuilder.Configuration["GrinderTests:Fixture"] is { Length: > 0 } fixture && Captures.TryGetValue(fixture, out var capture))
             {
                 siloBuilder.Services.AddSingleton<ILoggerProvider>(capture);
             }

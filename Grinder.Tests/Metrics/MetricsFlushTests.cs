@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Grinder.Grains;
 using Grinder.Grains.Ingest;
+using Grinder.Silo.Hosting;
 using Grinder.Silo.Storage;
 using Grinder.Tests.Infrastructure;
 using Orleans.Runtime.Hosting;
@@ -131,6 +132,7 @@ public sealed class MetricsFlushTests : IAsyncLifetime
             var silo = siloBuilder.Configuration["GrinderTests:Silo"]!;
             siloBuilder.Services.AddGrinderIngest();
             siloBuilder.UseSystemTextJsonGrainStorageSerializer();
+            siloBuilder.AddGrinderPlacement();
             siloBuilder.Services.AddGrainStorage(GrinderStorage.Name, (services, name) =>
             {
                 var file = ActivatorUtilities.CreateInstance<FileGrainStorage>(services, name, Silos[silo].Directory);
