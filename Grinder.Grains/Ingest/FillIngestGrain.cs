@@ -177,11 +177,12 @@ public sealed class FillIngestGrain(
 
     /// <summary>
     /// The poll just saved cursor and counters together, so the activation on the owner continues from the stored state:
-    /// nothing is counted twice or lost by the move. Migration waits until this activation is idle.
+    /// nothing is counted twice or lost by the move. Migration waits until this activation is idle. While saves fail the
+    /// account stays: a new activation would only re-read the same trades from the older stored cursor.
     /// </summary>
     private void MoveToOwnerIfElsewhere()
     {
-        if (placement.OwnerOf(this.GetGrainId()) is not { } owner || owner.Equals(GrainContext.Address.SiloAddress))
+        if (lastSaveError is not null || placement.OwnerOf(this.GetGrainId()) is not { } owner || owner.Equals(GrainContext.Address.SiloAddress))
         {
             movingTo = null;
             return;
