@@ -14,8 +14,8 @@ namespace Grinder.Benchmarks;
 /// process. Saves are counted in the database (every successful save bumps one stored version). Per round:
 /// (B) capacity: every account polled back to back with PollNowAsync; (A, first round) the configured poll interval;
 /// then with the silo stopped, (C) the grain-storage write statement alone (read from the OrleansQuery table, executed
-/// the way the ADO.NET provider does: open, execute, close, on the silo's connection string with its defaults) and pgbench single-row upserts, both with as many
-/// connections as the silo used. CPU of the silo, the fake, PostgreSQL and pgbench is read from /proc. Last, (D): a
+/// the way the ADO.NET provider does: open, execute, close, on the silo's connection string with its defaults) and
+/// pgbench single-row upserts, both with as many connections as the silo used. CPU of the silo, the fake, PostgreSQL and pgbench is read from /proc. Last, (D): a
 /// silo with so many accounts on the configured interval that their own timers saturate it (<c>--saturate</c>).
 /// </summary>
 internal static partial class FanoutBenchmark

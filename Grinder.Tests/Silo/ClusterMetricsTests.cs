@@ -14,6 +14,7 @@ public sealed class ClusterMetricsTests
 {
     private const string Key = "cluster-key-55d1";
     private const string Secret = "cluster-secret-c0ffee";
+    private const int ScrapesPerPhase = 5;
 
     [Fact]
     public async Task Two_silos_serve_the_same_counters_and_none_decreases_while_silos_restart()
@@ -142,8 +143,6 @@ public sealed class ClusterMetricsTests
 
         Assert.Empty(exchange.WriteAttempts);
     }
-
-    private const int ScrapesPerPhase = 5;
 
     /// <summary>Waits until the sampler has taken <see cref="ScrapesPerPhase"/> scrapes that began in <paramref name="phase"/>.</summary>
     private static Task ScrapedInPhaseAsync(ConcurrentQueue<(DateTime At, int Phase, IReadOnlyList<MetricSample> Samples)> scrapes, int phase) =>
