@@ -5,7 +5,11 @@ namespace Grinder.Silo.Hosting;
 /// <summary>Account placement (<see cref="AccountPlacementStrategy"/>) for every hosting mode.</summary>
 public static class PlacementHostingExtensions
 {
-    /// <summary>Registers the account placement director and the membership view the account grains move by.</summary>
+    /// <summary>
+    /// Registers the account placement director and the membership view the account grains move by. Part of each
+    /// hosting mode's cluster setup (<c>UseGrinderLocal</c>, <c>UseGrinderPostgres</c>), next to its clustering:
+    /// <c>FillIngestGrain</c> cannot activate without it.
+    /// </summary>
     public static ISiloBuilder AddGrinderPlacement(this ISiloBuilder silo)
     {
         silo.AddPlacementDirector<AccountPlacementStrategy, AccountPlacementDirector>();
@@ -15,9 +19,11 @@ public static class PlacementHostingExtensions
 }
 
 /// <summary><see cref="IAccountPlacement"/> over this silo's view of cluster membership: the silos it sees as active.</summary>
+/// <remarks>Every account grain asks after every poll, from many threads at once; the cached view is one immutable object
+/// swapped by reference, so a reader sees one membership version's list or another's, never a mix.</remarks>
 public sealed class MembershipAccountPlacement(IClusterMembershipService membership) : IAccountPlacement
 {
-    private (ClusterMembershipSnapshot Snapshot, SiloAddress[] Active)? view;
+    private volatile View? view;
 
     public SiloAddress? OwnerOf(GrainId grain)
     {
@@ -25,17 +31,20 @@ public sealed class MembershipAccountPlacement(IClusterMembershipService members
         return active.Length == 0 ? null : AccountOwner.Pick(grain, active);
     }
 
-    // One list per membership version, not one per call: every account asks after every poll.
+    // One list per membership snapshot, not one per call.
     private SiloAddress[] ActiveSilos()
     {
         var snapshot = membership.CurrentSnapshot;
-        if (view is { } known && ReferenceEquals(known.Snapshot, snapshot))
+        var known = view;
+        if (known is not null && ReferenceEquals(known.Snapshot, snapshot))
         {
             return known.Active;
         }
 
         var active = snapshot.Members.Values.Where(member => member.Status == SiloStatus.Active).Select(member => member.SiloAddress).ToArray();
-        view = (snapshot, active);
+        view = new View(snapshot, active);
         return active;
     }
+
+    private sealed record View(ClusterMembershipSnapshot Snapshot, SiloAddress[] Active);
 }
