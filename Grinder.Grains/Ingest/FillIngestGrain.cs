@@ -3,6 +3,7 @@ using Grinder.Grains.Binance;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime.Placement;
 using Orleans.Storage;
 
 namespace Grinder.Grains.Ingest;
@@ -176,13 +177,19 @@ public sealed class FillIngestGrain(
     }
 
     /// <summary>
-    /// The poll just saved cursor and counters together, so the activation on the owner continues from the stored state:
-    /// nothing is counted twice or lost by the move. Migration waits until this activation is idle. While saves fail the
-    /// account stays: a new activation would only re-read the same trades from the older stored cursor.
+    /// Moves only when the stored state is exactly where this activation stands: the activation on the owner continues
+    /// from it, so nothing is counted twice or lost by the move. Not while saves fail (the stored cursor is older than
+    /// memory: the trades would be read again), nor while the monotonic rule keeps a stored cursor ahead of the position
+    /// this activation reads from (a cursor moved by hand: the owner would start from the moved cursor and skip what lies
+    /// between). Migration waits until this activation is idle; the owner goes along as placement hint, so the director
+    /// does not pick anew from a different view of the cluster.
     /// </summary>
     private void MoveToOwnerIfElsewhere()
     {
-        if (lastSaveError is not null || placement.OwnerOf(this.GetGrainId()) is not { } owner || owner.Equals(GrainContext.Address.SiloAddress))
+        if (lastSaveError is not null
+            || !ContinuesFromStoredState()
+            || placement.OwnerOf(this.GetGrainId()) is not { } owner
+            || owner.Equals(GrainContext.Address.SiloAddress))
         {
             movingTo = null;
             return;
@@ -194,7 +201,25 @@ public sealed class FillIngestGrain(
             IngestLog.AccountMoving(logger, AccountId, owner.ToString());
         }
 
-        this.MigrateOnIdle();
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, owner);
+        try
+        {
+            this.MigrateOnIdle();
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
+    }
+
+    private bool ContinuesFromStoredState()
+    {
+        var saved = stored.State?.Symbols;
+        return working.Symbols.All(pair => saved is not null && saved.TryGetValue(pair.Key, out var cursor)
+            && cursor.LastTradeId == pair.Value.LastTradeId
+            && cursor.LastTsMs == pair.Value.LastTsMs
+            && cursor.BootstrapFromMs == pair.Value.BootstrapFromMs
+            && cursor.ResumeInclusive == pair.Value.ResumeInclusive);
     }
 
     private async Task TryLoadAsync(CancellationToken cancellationToken)

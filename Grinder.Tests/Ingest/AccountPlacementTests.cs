@@ -96,6 +96,78 @@ public sealed class AccountPlacementTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task An_account_whose_stored_cursor_was_moved_ahead_by_hand_stays_where_it_reads_from()
+    {
+        // Half the accounts get their stored cursor moved far ahead (the runbook's operator mistake): the monotonic rule
+        // keeps it there while the account reads on from its real position. Moving such an account would make its owner
+        // start from the moved cursor and skip fills, so it must stay; the other half moves as usual.
+        var names = Enumerable.Range(0, 2 * Accounts).Select(i => "ph-" + i.ToString("00", CultureInfo.InvariantCulture)).ToList();
+        var edited = names.Where((_, index) => index % 2 == 0).ToHashSet();
+        await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { WeightLimitPerMinute = 1_000_000 });
+        foreach (var name in names)
+        {
+            exchange.AddAccount(IngestClusterFixture.KeyOf(name), IngestClusterFixture.SecretOf(name));
+        }
+
+        await using var database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
+        var cluster = await IngestClusterFixture.StartClusterAsync(database.ConnectionString, "held-" + Guid.NewGuid().ToString("N")[..8], silos: 1, exchange.BaseUrl, names);
+        try
+        {
+            var grains = names.ToDictionary(name => name, name => cluster.Client.GetGrain<IFillIngestGrain>(ConfiguredAccount.GrainKeyFor(name)));
+            void Trade(int seed)
+            {
+                foreach (var name in names)
+                {
+                    exchange.GenerateTrades(IngestClusterFixture.KeyOf(name), "BTCUSDT", 3, seed + names.IndexOf(name), 0.2, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                }
+            }
+
+            Trade(seed: 500);
+            await Task.WhenAll(grains.Values.Select(grain => CountedAsync(grain, 3)));
+            var first = cluster.Silos[0].SiloAddress;
+            await database.QueryAsync(
+                """
+                UPDATE grinder_grain_state
+                   SET payload = convert_to(jsonb_set(convert_from(payload, 'UTF8')::jsonb, '{Symbols,BTCUSDT,LastTradeId}', to_jsonb(9000000000::bigint))::text, 'UTF8')
+                 WHERE grain_type = 'ingest' AND grain_id_ext = ANY(@keys)
+                """,
+                ("keys", edited.Select(ConfiguredAccount.GrainKeyFor).ToArray()));
+            await Task.WhenAll(edited.Select(name => Eventually.ReturnsAsync(
+                grains[name].GetSnapshotAsync, snapshot => Saves(snapshot, "rejected_non_monotonic") >= 1, Settle, $"{name} to reject the moved cursor")));
+
+            await cluster.StartAdditionalSiloAsync();
+            var silos = cluster.GetActiveSilos().Select(silo => silo.SiloAddress).ToList();
+            var movers = grains.Where(pair => !edited.Contains(pair.Key)).ToDictionary();
+            await OnTheirOwnersAsync(cluster, movers, "every untouched account on its owner of two silos");
+
+            // The first silo sees the second (its untouched accounts moved); two more ticks of every held account later,
+            // those owned by the new silo are still where they read from.
+            await Task.WhenAll(edited.Select(name => PollsAsync(grains[name], 2)));
+            var management = cluster.Client.GetGrain<IManagementGrain>(0);
+            var heldElsewhere = edited.Where(name => !AccountOwner.Pick(grains[name].GetGrainId(), silos).Equals(first)).ToList();
+            Assert.NotEmpty(heldElsewhere);
+            foreach (var name in heldElsewhere)
+            {
+                Assert.Equal(first, await management.GetActivationAddress(grains[name]));
+            }
+
+            // Everyone keeps counting exactly once.
+            Trade(seed: 900);
+            await Task.WhenAll(grains.Select(async pair =>
+            {
+                var served = IngestClusterFixture.Symbols.SelectMany(symbol => exchange.Trades(IngestClusterFixture.KeyOf(pair.Key), symbol)).ToList();
+                await CountedAsync(pair.Value, served.Count, Settle);
+                IngestExpectations.Equal(Totals(served), (await PollsAsync(pair.Value, 1)).Fills);
+            }));
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
     private void Say(string what) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0.0}s] {what}"));
 
     /// <summary>Waits until every account is active on its owner among the active silos and has saved a poll there.</summary>
