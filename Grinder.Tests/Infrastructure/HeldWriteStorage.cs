@@ -3,50 +3,50 @@ using Orleans.Storage;
 namespace Grinder.Tests.Infrastructure;
 
 /// <summary>
-/// A fault-injection device around a real grain storage provider (like the fake exchange's faults): writes of one state
-/// name can be held at a gate until the test releases them, or failed once; everything else passes straight through.
+/// A fault-injection device around a real grain storage provider (like the fake exchange's faults): the next write of one
+/// state name can be held at a gate until the test releases it, or failed; everything else passes straight through.
 /// </summary>
 public sealed class HeldWriteStorage(IGrainStorage inner, string watchedState) : IGrainStorage
 {
     private readonly Lock gate = new();
-    private TaskCompletionSource? started;
-    private TaskCompletionSource? release;
-    private Exception? failNext;
-    private int written;
+    private (TaskCompletionSource Started, TaskCompletionSource Release)? armed;
+    private TaskCompletionSource? holding;
+    private (Exception Error, TaskCompletionSource Failed)? failNext;
 
     /// <summary>The real provider underneath, for reading and writing as another writer would.</summary>
     public IGrainStorage Inner => inner;
 
-    /// <summary>Successful writes of the watched state so far.</summary>
-    public int Written => Volatile.Read(ref written);
-
-    /// <summary>The next write of the watched state waits until <see cref="Release"/>; the returned task completes when it begins.</summary>
+    /// <summary>The next write of the watched state waits until <see cref="Release"/>; the returned task completes when it begins. Later writes pass.</summary>
     public Task HoldNextWrite()
     {
         lock (gate)
         {
-            started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            armed = (started, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             return started.Task;
         }
     }
 
-    /// <summary>Lets a held write go on to the real provider.</summary>
+    /// <summary>Lets the held write (or, if none has begun, the next one) go on to the real provider.</summary>
     public void Release()
     {
         lock (gate)
         {
-            release?.TrySetResult();
-            release = null;
+            holding?.TrySetResult();
+            holding = null;
+            armed?.Release.TrySetResult();
+            armed = null;
         }
     }
 
-    /// <summary>The next write of the watched state throws <paramref name="error"/> without reaching the real provider.</summary>
-    public void FailNextWrite(Exception error)
+    /// <summary>The next write of the watched state throws <paramref name="error"/> without reaching the real provider; the returned task completes when it has.</summary>
+    public Task FailNextWrite(Exception error)
     {
         lock (gate)
         {
-            failNext = error;
+            var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            failNext = (error, failed);
+            return failed.Task;
         }
     }
 
@@ -62,21 +62,24 @@ public sealed class HeldWriteStorage(IGrainStorage inner, string watchedState) :
         }
 
         Task? wait = null;
-        Exception? fail;
+        (Exception Error, TaskCompletionSource Failed)? fail;
         lock (gate)
         {
             fail = failNext;
             failNext = null;
-            if (release is not null)
+            if (fail is null && armed is { } hold)
             {
-                started!.TrySetResult();
-                wait = release.Task;
+                armed = null;
+                holding = hold.Release;
+                wait = hold.Release.Task;
+                hold.Started.TrySetResult();
             }
         }
 
-        if (fail is not null)
+        if (fail is { } failure)
         {
-            throw fail;
+            failure.Failed.TrySetResult();
+            throw failure.Error;
         }
 
         if (wait is not null)
@@ -85,7 +88,6 @@ public sealed class HeldWriteStorage(IGrainStorage inner, string watchedState) :
         }
 
         await inner.WriteStateAsync(stateName, grainId, grainState);
-        Interlocked.Increment(ref written);
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>

@@ -64,23 +64,23 @@ public sealed class MetricsFlushTests : IAsyncLifetime
         var aggregate = await Metrics.GetAggregateAsync().WaitAsync(Answer);
         Assert.Equal(12, aggregate.Fills["reconcile|buy|taker"].Count);
 
-        var before = Device.Written;
+        // Version 3 arrived after the held write had taken its copy: only a later write can store it.
         Device.Release();
         var stored = await Eventually.ReturnsAsync(StoredAsync, state => state.Accounts.GetValueOrDefault("acct-a")?.Version == 3, Answer, "version 3 to be stored");
         Assert.Equal(12, stored.Accounts["acct-a"].Fills["buy|taker"].Count);
-        Assert.True(Device.Written > before + 1, "the held write completed and a later one wrote what arrived meanwhile");
     }
 
     [Fact]
-    public async Task A_failed_write_is_retried_with_what_arrived_meanwhile()
+    public async Task A_failed_write_is_retried_without_a_new_report()
     {
-        Device.FailNextWrite(new IOException("disk full (injected)"));
+        var failed = Device.FailNextWrite(new IOException("disk full (injected)"));
         await Metrics.ReportAsync(Snapshot("acct-b", version: 1, fills: 5));
-        await Metrics.ReportAsync(Snapshot("acct-b", version: 2, fills: 6));
+        await failed.WaitAsync(Answer);
 
-        var stored = await Eventually.ReturnsAsync(StoredAsync, state => state.Accounts.GetValueOrDefault("acct-b")?.Version == 2, Answer, "acct-b version 2 to be stored after the failed write");
-        Assert.Equal(6, stored.Accounts["acct-b"].Fills["buy|taker"].Count);
-        Assert.Equal(6, (await Metrics.GetAggregateAsync()).Fills["reconcile|buy|taker"].Count);
+        // Nothing is reported after the failure: the snapshot reaches storage only if the grain retries on its own.
+        var stored = await Eventually.ReturnsAsync(StoredAsync, state => state.Accounts.GetValueOrDefault("acct-b")?.Version == 1, Answer, "acct-b to be stored after the failed write");
+        Assert.Equal(5, stored.Accounts["acct-b"].Fills["buy|taker"].Count);
+        Assert.Equal(5, (await Metrics.GetAggregateAsync()).Fills["reconcile|buy|taker"].Count);
     }
 
     [Fact]
