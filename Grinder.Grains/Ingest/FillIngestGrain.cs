@@ -212,14 +212,11 @@ public sealed class FillIngestGrain(
         }
     }
 
+    // After a clean save or an adopted state, every cursor in memory is the stored one (SymbolCursor is a value record).
     private bool ContinuesFromStoredState()
     {
         var saved = stored.State?.Symbols;
-        return working.Symbols.All(pair => saved is not null && saved.TryGetValue(pair.Key, out var cursor)
-            && cursor.LastTradeId == pair.Value.LastTradeId
-            && cursor.LastTsMs == pair.Value.LastTsMs
-            && cursor.BootstrapFromMs == pair.Value.BootstrapFromMs
-            && cursor.ResumeInclusive == pair.Value.ResumeInclusive);
+        return saved is not null && working.Symbols.All(pair => saved.TryGetValue(pair.Key, out var cursor) && cursor == pair.Value);
     }
 
     private async Task TryLoadAsync(CancellationToken cancellationToken)
