@@ -6,14 +6,17 @@ public sealed record SymbolHealth(
     [property: Id(0)] string Symbol,
     [property: Id(1)] long? LastTradeId,
     [property: Id(2)] long LastTsMs,
-    [property: Id(3)] long CountedHighWaterId,
+    [property: Id(3)] long ReadHighWaterId,
     [property: Id(4)] bool Bootstrapping,
     [property: Id(5)] long? LastPollMs,
     [property: Id(6)] string? LastError,
-    [property: Id(7)] int QuarantinedRows);
+    [property: Id(7)] int QuarantinedRows,
+    [property: Id(8)] long? LastRescanMs = null);
 
 /// <summary>Per-account detail for <c>/healthz</c> (the place for account and symbol detail, never metric labels).</summary>
-/// <param name="LoadError">Why stored state could not be read; while set the account does not poll.</param>
+/// <param name="LoadError">Why stored state (or the ledger's totals) could not be read; while set the account does not poll.</param>
+/// <param name="FillsCounted">Fills in the ledger's totals of this account.</param>
+/// <param name="LastLedgerError">Why the last ledger write failed, while it fails (read positions wait for it).</param>
 [GenerateSerializer, Immutable]
 public sealed record AccountHealth(
     [property: Id(0)] string AccountId,
@@ -29,4 +32,6 @@ public sealed record AccountHealth(
     [property: Id(10)] IReadOnlyDictionary<string, decimal> FeesByAsset,
     [property: Id(11)] IReadOnlyDictionary<string, decimal> RebatesByAsset,
     [property: Id(12)] long FillsCounted,
-    [property: Id(13)] string? LastSaveError);
+    [property: Id(13)] string? LastSaveError,
+    [property: Id(14)] long FillsRecovered = 0,
+    [property: Id(15)] string? LastLedgerError = null);

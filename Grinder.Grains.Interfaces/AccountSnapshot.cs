@@ -11,6 +11,7 @@ namespace Grinder.Grains;
 /// <param name="CursorLoads">Keyed by result (<c>ok</c>, <c>error</c>).</param>
 /// <param name="CursorSaves">Keyed by result (<c>ok</c>, <c>error</c>, <c>rejected_non_monotonic</c>).</param>
 /// <param name="LastSaveUnixMs">Last successful state save; null before the first.</param>
+/// <param name="Recovered">Counted fills first found by the trailing re-scan (from the ledger).</param>
 [GenerateSerializer, Immutable]
 public sealed record AccountSnapshot(
     [property: Id(0)] string AccountId,
@@ -23,4 +24,5 @@ public sealed record AccountSnapshot(
     [property: Id(7)] IReadOnlyDictionary<string, long> CursorSaves,
     [property: Id(8)] long? LastSaveUnixMs,
     [property: Id(9)] long ReconcileRuns,
-    [property: Id(10)] bool Polling);
+    [property: Id(10)] bool Polling,
+    [property: Id(11)] long Recovered = 0);

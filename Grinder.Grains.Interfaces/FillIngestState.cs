@@ -1,8 +1,10 @@
 namespace Grinder.Grains;
 
 /// <summary>
-/// Stored state of one account (design.md §3): cursors and cumulative counters change in the same write, so a crash
-/// before the write re-counts nothing twice and a crash after it loses nothing. No credentials, ever.
+/// Stored state of one account: read positions per symbol, health counters and the quarantine. Fill totals live in the
+/// fill ledger; <see cref="Fills"/>, <see cref="FeesByAsset"/> and <see cref="RebatesByAsset"/> are read only from a state
+/// written before the ledger existed (<see cref="LedgerFormat"/> 0), carried into the ledger once, and empty afterwards.
+/// No credentials, ever.
 /// </summary>
 [GenerateSerializer]
 public sealed class FillIngestState
@@ -58,4 +60,8 @@ public sealed class FillIngestState
     /// <summary>Rebates (negative commissions, as positive amounts) per commission asset.</summary>
     [Id(13)]
     public Dictionary<string, decimal> RebatesByAsset { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>0: written before the fill ledger (counters in this state); 1: fill totals live in the ledger.</summary>
+    [Id(14)]
+    public int LedgerFormat { get; set; }
 }

@@ -6,6 +6,7 @@ namespace Grinder.Grains;
 /// <param name="Errors">Keyed by <c>source|reason</c>.</param>
 /// <param name="CursorLoads">Keyed by <c>source|result</c>.</param>
 /// <param name="CursorSaves">Keyed by <c>source|result</c>.</param>
+/// <param name="Recovered">Keyed by source: fills first found by the trailing re-scan.</param>
 /// <param name="OldestLastSaveUnixMs">Per source, the oldest last-save time across polling accounts (the worst one drives cursor age).</param>
 [GenerateSerializer, Immutable]
 public sealed record MetricsAggregate(
@@ -16,4 +17,5 @@ public sealed record MetricsAggregate(
     [property: Id(4)] IReadOnlyDictionary<string, long> CursorSaves,
     [property: Id(5)] IReadOnlyDictionary<string, long> OldestLastSaveUnixMs,
     [property: Id(6)] long ReconcileRuns,
-    [property: Id(7)] int Accounts);
+    [property: Id(7)] int Accounts,
+    [property: Id(8)] IReadOnlyDictionary<string, long>? Recovered = null);

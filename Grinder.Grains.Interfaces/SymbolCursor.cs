@@ -1,23 +1,33 @@
 namespace Grinder.Grains;
 
 /// <summary>
-/// Durable cursor of one (account, symbol): where to read next, and the counted high-water mark that keeps re-read
-/// trades from being counted twice (design.md §3). Trade ids are a sequence per symbol (Binance docs).
+/// Read position of one (account, symbol): where to read next. Trade ids are a sequence per symbol (Binance docs). It
+/// decides nothing about counting: the fill ledger's key does that, so a position that is behind only costs re-reads.
+/// It must never be ahead of a trade that exists, and the trailing re-scan finds what it passed anyway.
 /// </summary>
-/// <param name="LastTradeId">Highest trade id read (valid or quarantined); null while bootstrapping by time windows.</param>
+/// <param name="LastTradeId">Highest trusted trade id read; null while bootstrapping by time windows.</param>
 /// <param name="LastTsMs">Time of that trade; the runbook's cursor key is the tuple (last_trade_id, last_ts_ms).</param>
 /// <param name="BootstrapFromMs">While <paramref name="LastTradeId"/> is null: start of the next time window.</param>
 /// <param name="ResumeInclusive">The last page read was full: the next read includes <paramref name="LastTradeId"/> again (self-trade pairs).</param>
-/// <param name="CountedHighWaterId">Highest trade id counted; never moves back, not even on a cursor reset. -1 before the first.</param>
-/// <param name="CountedSidesAtHighWater">Sides already counted at <paramref name="CountedHighWaterId"/> (1 = buy, 2 = sell): a self-trade has two rows with one id.</param>
+/// <param name="CountedHighWaterId">Written by the version before the ledger (its counted high-water mark); read once when such a
+/// state is upgraded, -1 afterwards.</param>
+/// <param name="CountedSidesAtHighWater">Likewise: sides counted at that mark (1 = buy, 2 = sell).</param>
+/// <param name="LastMovedAtMs">Wall-clock time the position last moved forward: a late trade below it can only exist while this
+/// lies within the re-scan window, so quiet symbols are never re-scanned.</param>
+/// <param name="LastRescanMs">Wall-clock time of the last completed re-scan of this symbol.</param>
+/// <param name="ReadHighWaterId">Highest trade id this service itself moved the position to; a stored <paramref name="LastTradeId"/>
+/// above it was not written by the service (a hand edit).</param>
 [GenerateSerializer, Immutable]
 public sealed record SymbolCursor(
     [property: Id(0)] long? LastTradeId,
     [property: Id(1)] long LastTsMs,
     [property: Id(2)] long? BootstrapFromMs,
     [property: Id(3)] bool ResumeInclusive,
-    [property: Id(4)] long CountedHighWaterId,
-    [property: Id(5)] int CountedSidesAtHighWater)
+    [property: Id(4)] long CountedHighWaterId = -1,
+    [property: Id(5)] int CountedSidesAtHighWater = 0,
+    [property: Id(6)] long? LastMovedAtMs = null,
+    [property: Id(7)] long? LastRescanMs = null,
+    [property: Id(8)] long ReadHighWaterId = -1)
 {
     /// <summary>The runbook's monotonic key (last_trade_id, last_ts_ms); -1 stands for "no trade read yet".</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -26,5 +36,9 @@ public sealed record SymbolCursor(
     /// <summary>Whether <paramref name="other"/>'s key is lower than this one's (lexicographic tuple comparison, runbook).</summary>
     public bool IsAhead(SymbolCursor other) => Key.CompareTo(other.Key) > 0;
 
-    public static SymbolCursor Fresh(long bootstrapFromMs) => new(null, 0, bootstrapFromMs, false, -1, 0);
+    /// <summary>Whether the service wrote this position: it never moves past the highest id it read itself.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsOwnPosition => LastTradeId is not { } last || last <= Math.Max(ReadHighWaterId, CountedHighWaterId);
+
+    public static SymbolCursor Fresh(long bootstrapFromMs) => new(null, 0, bootstrapFromMs, false);
 }

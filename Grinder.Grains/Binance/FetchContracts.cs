@@ -40,4 +40,13 @@ public interface IUserTradesFetcher
 {
     /// <summary>Reads from <see cref="FetchRequest.Position"/> for up to <see cref="FetchRequest.MaxPages"/> pages. Never throws for exchange or payload faults: they come back in <see cref="FetchResult.Error"/>.</summary>
     Task<FetchResult> FetchAsync(BinanceCredentials credentials, FetchRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads every row of <see cref="WindowRequest.Symbol"/> with a trade time in the window, by <c>startTime</c>/<c>endTime</c>
+    /// (the trailing re-scan). <see cref="FetchResult.Next"/> is not a read position here and is to be ignored.
+    /// </summary>
+    Task<FetchResult> FetchWindowAsync(BinanceCredentials credentials, WindowRequest request, CancellationToken cancellationToken);
 }
+
+/// <summary>A time window of one symbol, both ends inclusive (Binance semantics), at most 7 days long.</summary>
+public sealed record WindowRequest(string Symbol, long StartMs, long EndMs, int MaxPages);

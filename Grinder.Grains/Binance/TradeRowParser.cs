@@ -8,7 +8,8 @@ namespace Grinder.Grains.Binance;
 /// <param name="Trades">Valid rows in the order of the page.</param>
 /// <param name="Rejected">Rows that failed validation, in the order of the page.</param>
 /// <param name="RowCount">Elements of the array, valid or not: decides whether the page was full.</param>
-/// <param name="MaxId">Highest readable trade id of the page (valid or rejected row), the cursor can move to it.</param>
+/// <param name="MaxId">Highest trade id of the page the read position may move to (see <see cref="TradeRowParser.ParsePage"/>):
+/// a valid row of the requested symbol, or a rejected row of that symbol whose id a later valid row confirms.</param>
 /// <param name="MaxIdTimeMs">Time of the row with <paramref name="MaxId"/>, when readable.</param>
 /// <param name="PageError">Set when the body as a whole is unusable (not a JSON array, malformed, truncated); all other fields are then empty.</param>
 public sealed record TradePage(
@@ -86,6 +87,14 @@ public static class TradeRowParser
         .ToArray();
 
     /// <summary>Parses one response body. <paramref name="symbol"/> is the symbol that was requested: rows of another symbol are rejected.</summary>
+    /// <remarks>
+    /// The read position must never pass a trade that exists, so only trusted ids count for <see cref="TradePage.MaxId"/>.
+    /// A valid row of the requested symbol is trusted. A rejected row's id may be corrupt (a huge id would hide every later
+    /// trade of the symbol), and a row of another symbol belongs to another id sequence (trade ids are per symbol: Binance
+    /// docs), so neither counts by itself. Rows come in ascending id order (Binance docs), so a rejected row of the
+    /// requested symbol is trusted when a later valid row on the page has a higher id. A page with no valid row at all lets a
+    /// later rejected row confirm it instead, so a full page of bad rows cannot stall the read position forever.
+    /// </remarks>
     public static TradePage ParsePage(ReadOnlySpan<byte> utf8, string symbol)
     {
         ArgumentException.ThrowIfNullOrEmpty(symbol);
@@ -113,8 +122,7 @@ public static class TradeRowParser
         var trades = new List<ParsedTrade>(Math.Min(1024, 1 + (utf8.Length / 280)));
         List<RejectedRow>? rejected = null;
         var rowCount = 0;
-        long? maxId = null;
-        long? maxIdTime = null;
+        List<(long Id, long? TimeMs, bool Valid)>? ids = null;
         var assets = new AssetCache();
 
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 });
@@ -144,10 +152,9 @@ public static class TradeRowParser
                 }
 
                 var row = ParseRow(ref reader, symbol, symbolBytes, scratch, ref assets);
-                if (row.Id is { } id && (maxId is null || id > maxId))
+                if (row.Id is { } id && row.OwnSymbol)
                 {
-                    maxId = id;
-                    maxIdTime = row.TimeMs;
+                    (ids ??= []).Add((id, row.TimeMs, row.Trade is not null));
                 }
 
                 if (row.Trade is not null)
@@ -172,15 +179,47 @@ public static class TradeRowParser
             return TradePage.Failed($"malformed or truncated JSON at byte {reader.BytesConsumed} ({ShortJsonError(ex)})");
         }
 
+        var (maxId, maxIdTime) = TrustedMaxId(ids, confirmByRejected: trades.Count == 0);
         return new TradePage(trades, (IReadOnlyList<RejectedRow>?)rejected ?? [], rowCount, maxId, maxIdTime, null);
     }
 
-    private readonly record struct RowResult(ParsedTrade? Trade, long? Id, long? TimeMs, string? Error);
+    // Walks the page backwards: a row is trusted when valid, or when a later row that may confirm it has a higher id.
+    private static (long? Id, long? TimeMs) TrustedMaxId(List<(long Id, long? TimeMs, bool Valid)>? ids, bool confirmByRejected)
+    {
+        if (ids is null)
+        {
+            return (null, null);
+        }
+
+        long? maxId = null;
+        long? maxTime = null;
+        long? confirmingId = null;
+        for (var i = ids.Count - 1; i >= 0; i--)
+        {
+            var (id, time, valid) = ids[i];
+            var trusted = valid || (confirmingId is { } later && later > id);
+            if (trusted && (maxId is null || id > maxId))
+            {
+                maxId = id;
+                maxTime = time;
+            }
+
+            if ((valid || confirmByRejected) && (confirmingId is null || id > confirmingId))
+            {
+                confirmingId = id;
+            }
+        }
+
+        return (maxId, maxTime);
+    }
+
+    private readonly record struct RowResult(ParsedTrade? Trade, long? Id, long? TimeMs, string? Error, bool OwnSymbol = true);
 
     private static RowResult ParseRow(ref Utf8JsonReader reader, string symbol, byte[] symbolBytes, byte[] scratch, ref AssetCache assets)
     {
         var seen = Field.None;
         string? error = null;
+        var ownSymbol = true;
         long id = 0, orderId = 0, time = 0;
         bool idOk = false, timeOk = false;
         decimal price = 0, qty = 0, quoteQty = 0, realizedPnl = 0, commission = 0;
@@ -222,6 +261,7 @@ public static class TradeRowParser
                         && !symbolValue.SequenceEqual((ReadOnlySpan<byte>)symbolBytes))
                     {
                         error ??= "symbol: not the requested symbol";
+                        ownSymbol = false;
                     }
 
                     break;
@@ -345,7 +385,7 @@ public static class TradeRowParser
 
         if (error is not null)
         {
-            return new RowResult(null, readableId, readableTime, error);
+            return new RowResult(null, readableId, readableTime, error, ownSymbol);
         }
 
         var trade = new ParsedTrade(

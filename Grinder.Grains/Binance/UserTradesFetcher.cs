@@ -59,6 +59,83 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         return result;
     }
 
+    /// <inheritdoc />
+    public async Task<FetchResult> FetchWindowAsync(BinanceCredentials credentials, WindowRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        ArgumentNullException.ThrowIfNull(request);
+        var run = new FetchRun(new FetchPosition(null, 0, request.StartMs, false));
+        try
+        {
+            await RunWindowAsync(credentials, request, run, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            run.Fail(IngestErrorReason.Unknown, $"unexpected {ex.GetType().Name} while re-scanning {BinanceEndpoints.UserTrades}");
+            LogUnexpected(_logger, request.Symbol, ex.GetType().Name);
+        }
+
+        return run.ToResult();
+    }
+
+    private async Task RunWindowAsync(BinanceCredentials credentials, WindowRequest request, FetchRun run, CancellationToken cancellationToken)
+    {
+        var clockFailure = await _client.EnsureClockAsync(cancellationToken).ConfigureAwait(false);
+        if (clockFailure is not null)
+        {
+            run.Requests += clockFailure.Requests;
+            if (!clockFailure.IsSuccess)
+            {
+                run.Fail(clockFailure.Error!.Value, clockFailure.ErrorDetail!);
+                return;
+            }
+        }
+
+        // A startTime..endTime window spans at most 7 days and reaches back about 6 months (Binance docs).
+        var end = request.EndMs;
+        var start = Math.Max(request.StartMs, Math.Max(end - (long)_options.BootstrapWindow.TotalMilliseconds + 1, _clock.ServerNowMs - (long)HistoryLimit.TotalMilliseconds));
+        var limit = _options.PageLimit;
+        var maxPages = request.MaxPages <= 0 ? _options.MaxPagesPerPoll : Math.Min(request.MaxPages, _options.MaxPagesPerPoll);
+        for (var page = 0; page < maxPages && start <= end; page++)
+        {
+            var query = "symbol=" + Uri.EscapeDataString(request.Symbol)
+                + "&startTime=" + start.ToString(CultureInfo.InvariantCulture)
+                + "&endTime=" + end.ToString(CultureInfo.InvariantCulture)
+                + "&limit=" + limit.ToString(CultureInfo.InvariantCulture);
+            var response = await _client.GetSignedAsync(
+                BinanceEndpoints.UserTrades, query, BinanceEndpoints.UserTradesWeight, credentials, cancellationToken).ConfigureAwait(false);
+            run.Requests += response.Requests;
+            if (!response.IsSuccess)
+            {
+                run.Fail(response.Error!.Value, response.ErrorDetail!);
+                return;
+            }
+
+            var parsed = TradeRowParser.ParsePage(response.Body.Span, request.Symbol);
+            if (parsed.PageError is not null)
+            {
+                LogPageInvalid(_logger, request.Symbol, parsed.PageError);
+                run.Fail(IngestErrorReason.Parse, $"{BinanceEndpoints.UserTrades} {request.Symbol}: {parsed.PageError}");
+                return;
+            }
+
+            run.Add(parsed);
+            if (parsed.RowCount < limit)
+            {
+                return;
+            }
+
+            // Rows come oldest first: continue from the newest time on this page, inclusively, since more rows may share
+            // that millisecond (the run drops the repeats). A full page within one millisecond moves on past it.
+            var newest = parsed.Trades.Count > 0 ? parsed.Trades.Max(trade => trade.TimeMs) : start;
+            start = newest > start ? newest : start + 1;
+        }
+    }
+
     private void LogRejected(string symbol, IReadOnlyList<RejectedRow> rejected)
     {
         // Row by row up to a bound, so a page of 1000 bad rows does not flood the log; the raw row is not logged.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grinder.Grains.Binance;
+using Grinder.Grains.Ledger;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,17 +10,20 @@ using Orleans.Storage;
 namespace Grinder.Grains.Ingest;
 
 /// <summary>
-/// One account's fill ingest (design.md §3). Polls every symbol on a grain timer, counts new fills exactly once and
-/// saves cursors and counters in one ETag-checked write on every poll, even when nothing new arrived or the exchange
-/// failed (runbook quiet-market semantics). State is read through the storage provider directly rather than
-/// <c>[PersistentState]</c>: an unreadable state must not fail the activation, so that the account can report the
-/// load error in <c>/healthz</c> and metrics and retry, instead of silently restarting from zero. Placed on its
-/// rendezvous owner (<see cref="AccountPlacementAttribute"/>); after a tick on another silo (one joined, or the grain was
-/// re-activated elsewhere while its owner was down) it migrates there, between two saved polls.
+/// One account's fill ingest: a thin shell of timer, I/O and placement over <see cref="ReadPositions"/>,
+/// <see cref="Quarantine"/> and the <see cref="IFillLedger"/>. Each tick reads every symbol from its read position,
+/// records the fills in the ledger (which counts each once, by its key), re-scans recently active symbols by time window,
+/// and then saves the read positions and health counters in one ETag-checked write, even when nothing new arrived or the
+/// exchange failed (runbook quiet-market semantics). A position only moves after the ledger holds the rows it passes.
+/// State is read through the storage provider directly rather than <c>[PersistentState]</c>: an unreadable state must not
+/// fail the activation, so that the account can report the load error in <c>/healthz</c> and metrics and retry, instead of
+/// silently restarting. Placed on its rendezvous owner (<see cref="AccountPlacementAttribute"/>); after a tick on another
+/// silo it migrates there, between two saved polls.
 /// </summary>
 [AccountPlacement]
 public sealed class FillIngestGrain(
     [FromKeyedServices(GrinderStorage.Name)] IGrainStorage storage,
+    IFillLedger ledger,
     IUserTradesFetcher fetcher,
     IAccountDirectory accounts,
     IAccountPlacement placement,
@@ -32,9 +36,11 @@ public sealed class FillIngestGrain(
     private const long ReportsPerSave = 1_000_000;
 
     private readonly Dictionary<string, (long? PollMs, string? Error)> symbolRuntime = new(StringComparer.Ordinal);
-    private readonly HashSet<string> resetSymbols = new(StringComparer.Ordinal);
+    private readonly HashSet<string> exemptSymbols = new(StringComparer.Ordinal);
     private GrainState<FillIngestState> stored = new(new FillIngestState());
-    private FillIngestState working = new();
+    private FillIngestState working = new() { LedgerFormat = 1 };
+    private AccountTotals totals = AccountTotals.Empty;
+    private RecentFills? recent;
     private ConfiguredAccount? account;
     private IGrainTimer? timer;
     private IFillMetricsGrain? metrics;
@@ -46,13 +52,18 @@ public sealed class FillIngestGrain(
     private long? lastPollMs;
     private string? lastErrorReason;
     private string? lastSaveError;
+    private string? lastLedgerError;
 
     private string AccountId => ConfiguredAccount.AccountIdFromGrainKey(this.GetPrimaryKeyString());
 
     private IngestOptions Options => options.Value;
 
+    private string Source => account?.Source ?? "reconcile";
+
     // Resolved once: GetGrain looks the interface type up by reflection on every call (seen in the fan-out profile).
     private IFillMetricsGrain Metrics => metrics ??= GrainFactory.GetGrain<IFillMetricsGrain>(0);
+
+    private RecentFills Recent => recent ??= new RecentFills(Options.RescanWindow + Options.RescanInterval);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -107,10 +118,10 @@ public sealed class FillIngestGrain(
         var fromMs = (from ?? time.GetUtcNow() - Options.BootstrapLookback).ToUnixTimeMilliseconds();
         foreach (var target in targets)
         {
-            // The fetch position goes back; the counted high-water mark stays, so re-read trades are not counted again.
+            // Only the read position goes back: the ledger keeps every fill, so the re-read ones are not counted again.
             var cursor = working.Symbols.GetValueOrDefault(target) ?? SymbolCursor.Fresh(fromMs);
             working.Symbols[target] = cursor with { LastTradeId = null, LastTsMs = 0, BootstrapFromMs = fromMs, ResumeInclusive = false };
-            resetSymbols.Add(target);
+            exemptSymbols.Add(target);
             IngestLog.CursorReset(logger, AccountId, target, fromMs);
         }
 
@@ -130,16 +141,17 @@ public sealed class FillIngestGrain(
                     symbol,
                     cursor?.LastTradeId,
                     cursor?.LastTsMs ?? 0,
-                    cursor?.CountedHighWaterId ?? -1,
+                    cursor?.ReadHighWaterId ?? -1,
                     cursor?.LastTradeId is null,
                     runtime.PollMs,
                     runtime.Error,
-                    working.Quarantine.Count(row => row.Symbol == symbol));
+                    Quarantine.CountFor(working, symbol),
+                    cursor?.LastRescanMs);
             })
             .ToList();
         return Task.FromResult(new AccountHealth(
             AccountId,
-            account?.Source ?? "none",
+            Source,
             IsPolling,
             lastPollMs,
             lastErrorReason,
@@ -148,10 +160,12 @@ public sealed class FillIngestGrain(
             working.Polls,
             symbols,
             working.Quarantine.ToList(),
-            new Dictionary<string, decimal>(working.FeesByAsset),
-            new Dictionary<string, decimal>(working.RebatesByAsset),
-            working.Fills.Values.Sum(totals => totals.Count),
-            lastSaveError));
+            totals.ByAsset.Where(pair => pair.Value.Fees != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Fees, StringComparer.Ordinal),
+            totals.ByAsset.Where(pair => pair.Value.Rebates != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Rebates, StringComparer.Ordinal),
+            totals.Count,
+            lastSaveError,
+            totals.Recovered,
+            lastLedgerError));
     }
 
     public Task<AccountSnapshot> GetSnapshotAsync() => Task.FromResult(Snapshot());
@@ -177,12 +191,11 @@ public sealed class FillIngestGrain(
     }
 
     /// <summary>
-    /// Moves only when the stored state is exactly where this activation stands: the activation on the owner continues
-    /// from it, so nothing is counted twice or lost by the move. Not while saves fail (the stored cursor is older than
-    /// memory: the trades would be read again), nor while the monotonic rule keeps a stored cursor ahead of the position
-    /// this activation reads from (a cursor moved by hand: the owner would start from the moved cursor and skip what lies
-    /// between). Migration waits until this activation is idle; the owner goes along as placement hint, so the director
-    /// does not pick anew from a different view of the cluster.
+    /// Moves only when the stored state is exactly where this activation stands, so the activation on the owner continues
+    /// from it. Not while saves fail (the stored position is older than memory: only re-reads, but pointless ones), nor while
+    /// the monotonic rule keeps a stored position ahead of the one this activation reads from (a position moved by hand: the
+    /// owner would start from it and skip what lies between). Migration waits until this activation is idle; the owner goes
+    /// along as placement hint, so the director does not pick anew from a different view of the cluster.
     /// </summary>
     private void MoveToOwnerIfElsewhere()
     {
@@ -212,7 +225,7 @@ public sealed class FillIngestGrain(
         }
     }
 
-    // After a clean save or an adopted state, every cursor in memory is the stored one (SymbolCursor is a value record).
+    // After a clean save or an adopted state, every position in memory is the stored one (SymbolCursor is a value record).
     private bool ContinuesFromStoredState()
     {
         var saved = stored.State?.Symbols;
@@ -222,21 +235,32 @@ public sealed class FillIngestGrain(
     private async Task TryLoadAsync(CancellationToken cancellationToken)
     {
         var fresh = new GrainState<FillIngestState>(new FillIngestState());
+        AccountTotals ledgerTotals;
         try
         {
             await storage.ReadStateAsync(StateName, this.GetGrainId(), fresh).WaitAsync(Options.TickDeadline, cancellationToken);
+            var state = fresh.State ?? new FillIngestState();
+            if (!fresh.RecordExists)
+            {
+                state.LedgerFormat = 1;
+            }
+
+            ledgerTotals = ReadPositions.IsPreLedger(state)
+                ? await ledger.ImportLegacyAsync(ReadPositions.LegacyImportOf(state, AccountId, Source), cancellationToken).WaitAsync(Options.TickDeadline, cancellationToken)
+                : await ledger.GetTotalsAsync(AccountId, cancellationToken).WaitAsync(Options.TickDeadline, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             loadErrorsSinceActivation++;
             loadError = $"{ex.GetType().Name}: {ex.Message}";
-            IngestLog.CursorLoadError(logger, AccountId, loadError);
+            IngestLog.CursorLoadError(logger, AccountId, loadError, ex);
             await ReportLoadErrorAsync();
             return;
         }
 
         stored = fresh;
         working = Clone(fresh.State ?? new FillIngestState());
+        totals = ledgerTotals;
         if (fresh.RecordExists)
         {
             Increment(working.CursorLoads, "ok");
@@ -244,7 +268,18 @@ public sealed class FillIngestGrain(
         }
         else
         {
+            working.LedgerFormat = 1;
             IngestLog.CursorNotFound(logger, AccountId, Options.BootstrapLookback.TotalDays);
+        }
+
+        if (ReadPositions.IsPreLedger(working))
+        {
+            // Its counters are in the ledger now (idempotent, so a crash before the next save only repeats a no-op); the
+            // history is read again so the ledger lists those fills too, as pre-ledger rows that are not counted twice.
+            var rereadFrom = time.GetUtcNow() - Options.BootstrapLookback;
+            ReadPositions.CompleteLegacyImport(working, rereadFrom.ToUnixTimeMilliseconds());
+            exemptSymbols.UnionWith(working.Symbols.Keys);
+            IngestLog.LedgerUpgraded(logger, AccountId, totals.Count, working.Symbols.Count, rereadFrom);
         }
 
         // Load failures of this activation become part of the state, so the counter never goes back.
@@ -262,44 +297,59 @@ public sealed class FillIngestGrain(
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         lastErrorReason = null;
+        var advanced = new Dictionary<string, SymbolCursor>(StringComparer.Ordinal);
+        var polled = new List<ParsedTrade>();
+        var rescanned = new List<ParsedTrade>();
+        var rescannedSymbols = new List<string>();
         foreach (var symbol in account!.Symbols)
         {
             var cursor = working.Symbols.GetValueOrDefault(symbol) ?? SymbolCursor.Fresh(now - (long)Options.BootstrapLookback.TotalMilliseconds);
             var result = await FetchAsync(symbol, cursor, cancellationToken);
-            var outcome = FillLedger.Apply(working, symbol, cursor, result, Options.QuarantineLimit, now);
+            var symbolError = Absorb(symbol, result, now);
+            polled.AddRange(Recent.Unseen(result.Trades));
+            advanced[symbol] = ReadPositions.Advance(cursor, result, now);
 
-            foreach (var row in result.Rejected)
+            if (!cancellationToken.IsCancellationRequested
+                && ReadPositions.RescanDue(advanced[symbol], now, Options.RescanInterval, Options.RescanWindow) is { } window)
             {
-                IngestLog.ParseError(logger, AccountId, symbol, row.TradeId?.ToString(CultureInfo.InvariantCulture) ?? "unknown", row.Reason);
-            }
-
-            if (outcome.Quarantined > 0)
-            {
-                Increment(working.Errors, "parse", outcome.Quarantined);
-            }
-
-            string? symbolError = null;
-            if (result.Error is { } reason)
-            {
-                symbolError = ReasonLabel(reason);
-                Increment(working.Errors, symbolError);
-                IngestLog.IngestError(logger, AccountId, symbol, symbolError, result.ErrorDetail ?? string.Empty);
-            }
-            else if (outcome.Quarantined > 0)
-            {
-                symbolError = "parse";
+                var rescan = await RescanAsync(symbol, window, cancellationToken);
+                symbolError ??= Absorb(symbol, rescan, now);
+                if (rescan.Error is null)
+                {
+                    rescanned.AddRange(Recent.Unseen(rescan.Trades));
+                    rescannedSymbols.Add(symbol);
+                }
             }
 
             lastErrorReason = symbolError ?? lastErrorReason;
             symbolRuntime[symbol] = (now, symbolError);
-            if (outcome.Counted > 0 || outcome.Duplicates > 0)
-            {
-                IngestLog.FillsIngested(logger, AccountId, symbol, outcome.Counted, outcome.Duplicates, result.Next.LastTradeId);
-            }
-
             if (cancellationToken.IsCancellationRequested)
             {
                 break;
+            }
+        }
+
+        // Positions move only once the ledger holds the rows they pass; a ledger failure keeps them (re-read next tick).
+        if (await RecordAsync(FillFeeder.Poll, polled, now, cancellationToken) is { } recorded)
+        {
+            foreach (var (symbol, cursor) in advanced)
+            {
+                working.Symbols[symbol] = cursor;
+            }
+
+            LogIngested(recorded, polled, advanced);
+        }
+
+        if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, rescanned, now, cancellationToken) is { } recovered)
+        {
+            foreach (var symbol in rescannedSymbols)
+            {
+                working.Symbols[symbol] = working.Symbols.GetValueOrDefault(symbol, advanced[symbol]) with { LastRescanMs = now };
+            }
+
+            foreach (var key in recovered.Inserted)
+            {
+                IngestLog.FillRecovered(logger, AccountId, key.Symbol, key.TradeId, key.Side == FillSide.Buy ? "BUY" : "SELL");
             }
         }
 
@@ -312,6 +362,76 @@ public sealed class FillIngestGrain(
         using var saveDeadline = new CancellationTokenSource(Options.TickDeadline);
         await SaveAsync(saveDeadline.Token);
         await ReportAsync();
+    }
+
+    // Quarantines new bad rows and counts the fetch's error; returns the symbol's error reason for /healthz.
+    private string? Absorb(string symbol, FetchResult result, long nowMs)
+    {
+        var added = Quarantine.Add(working, result.Rejected, Options.QuarantineLimit, nowMs);
+        foreach (var row in added)
+        {
+            IngestLog.ParseError(logger, AccountId, symbol, row.TradeId?.ToString(CultureInfo.InvariantCulture) ?? "unknown", row.Reason);
+        }
+
+        Increment(working.Errors, "parse", added.Count);
+        if (result.Error is { } reason)
+        {
+            var label = ReasonLabel(reason);
+            Increment(working.Errors, label);
+            IngestLog.IngestError(logger, AccountId, symbol, label, result.ErrorDetail ?? string.Empty);
+            return label;
+        }
+
+        return added.Count > 0 ? "parse" : null;
+    }
+
+    /// <summary>Records <paramref name="trades"/> in the ledger; null when the ledger failed. No trades: no round trip.</summary>
+    private async Task<LedgerAppendResult?> RecordAsync(FillFeeder feeder, List<ParsedTrade> trades, long nowMs, CancellationToken cancellationToken)
+    {
+        if (trades.Count == 0)
+        {
+            return new LedgerAppendResult([], [], [], totals);
+        }
+
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(Options.TickDeadline);
+            var result = await ledger.AppendAsync(new LedgerBatch(AccountId, Source, feeder, nowMs, trades), deadline.Token)
+                .WaitAsync(Options.TickDeadline, cancellationToken);
+            totals = result.Totals;
+            lastLedgerError = null;
+            Recent.Remember(trades, nowMs);
+            foreach (var key in result.Mismatched)
+            {
+                IngestLog.FillMismatch(logger, AccountId, key.Symbol, key.TradeId, key.Side == FillSide.Buy ? "BUY" : "SELL", feeder.ToString());
+            }
+
+            return result;
+        }
+        catch (Exception ex)
+        {
+            // Storage down or the tick's deadline: the positions stay where they were, so these rows are read again.
+            lastLedgerError = ex is OperationCanceledException ? "deadline reached while writing the ledger" : $"{ex.GetType().Name}: {ex.Message}";
+            Increment(working.Errors, "cursor");
+            lastErrorReason = "cursor";
+            IngestLog.LedgerWriteError(logger, AccountId, trades.Count, ex);
+            return null;
+        }
+    }
+
+    private void LogIngested(LedgerAppendResult recorded, List<ParsedTrade> polled, Dictionary<string, SymbolCursor> advanced)
+    {
+        if (polled.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var group in polled.GroupBy(trade => trade.Symbol, StringComparer.Ordinal))
+        {
+            var inserted = recorded.Inserted.Count(key => key.Symbol == group.Key);
+            IngestLog.FillsIngested(logger, AccountId, group.Key, inserted, group.Count() - inserted, advanced.GetValueOrDefault(group.Key)?.LastTradeId);
+        }
     }
 
     private async Task<FetchResult> FetchAsync(string symbol, SymbolCursor cursor, CancellationToken cancellationToken)
@@ -333,7 +453,26 @@ public sealed class FillIngestGrain(
         catch (Exception ex)
         {
             // The fetcher reports exchange faults itself; anything else is a bug we count rather than crash on.
+            IngestLog.FetchUnexpected(logger, AccountId, symbol, ex);
             return Failed(position, IngestErrorReason.Unknown, $"{ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private async Task<FetchResult> RescanAsync(string symbol, RescanWindow window, CancellationToken cancellationToken)
+    {
+        var none = new FetchPosition(null, 0, null, false);
+        try
+        {
+            return await fetcher.FetchWindowAsync(account!.Credentials, new WindowRequest(symbol, window.StartMs, window.EndMs, binance.Value.MaxPagesPerPoll), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Failed(none, IngestErrorReason.Http, "tick deadline reached while re-scanning");
+        }
+        catch (Exception ex)
+        {
+            IngestLog.FetchUnexpected(logger, AccountId, symbol, ex);
+            return Failed(none, IngestErrorReason.Unknown, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
@@ -344,8 +483,14 @@ public sealed class FillIngestGrain(
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var candidate = Clone(working);
-        var rejected = ApplyMonotonicRule(candidate, stored.State ?? new FillIngestState());
-        Increment(candidate.CursorSaves, "rejected_non_monotonic", rejected);
+        var rejected = ReadPositions.ApplyMonotonicRule(candidate, stored.State ?? new FillIngestState(), exemptSymbols);
+        foreach (var rejection in rejected)
+        {
+            IngestLog.CursorRejected(logger, AccountId, rejection.Symbol, FormatKey(rejection.ExistingKey), FormatKey(rejection.NewKey));
+            symbolRuntime[rejection.Symbol] = (symbolRuntime.GetValueOrDefault(rejection.Symbol).PollMs, "cursor");
+        }
+
+        Increment(candidate.CursorSaves, "rejected_non_monotonic", rejected.Count);
         Increment(candidate.CursorSaves, "ok");
         candidate.SaveCount++;
         candidate.LastSaveMs = now;
@@ -363,65 +508,32 @@ public sealed class FillIngestGrain(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || cancellationToken.IsCancellationRequested)
         {
-            // Nothing counted in memory is lost: the next poll saves it all.
+            // Nothing is lost: the fills are in the ledger, the positions in memory; the next poll saves them.
             lastSaveError = $"{ex.GetType().Name}: {ex.Message}";
             Increment(working.CursorSaves, "error");
-            Increment(working.CursorSaves, "rejected_non_monotonic", rejected);
-            IngestLog.CursorSaveError(logger, AccountId, lastSaveError);
+            Increment(working.CursorSaves, "rejected_non_monotonic", rejected.Count);
+            IngestLog.CursorSaveError(logger, AccountId, lastSaveError, ex);
             return;
         }
 
         stored = attempt;
-        resetSymbols.Clear();
+        exemptSymbols.Clear();
         lastSaveError = null;
 
-        // Memory keeps its own fetch positions (they may be behind a rejected stored cursor); everything else is as saved.
+        // Memory keeps its own read positions (they may be behind a rejected stored one); everything else is as saved.
         var positions = working.Symbols;
         working = Clone(candidate);
         foreach (var (symbol, cursor) in positions)
         {
-            var saved = working.Symbols.GetValueOrDefault(symbol) ?? cursor;
-            working.Symbols[symbol] = saved with
-            {
-                LastTradeId = cursor.LastTradeId,
-                LastTsMs = cursor.LastTsMs,
-                BootstrapFromMs = cursor.BootstrapFromMs,
-                ResumeInclusive = cursor.ResumeInclusive,
-            };
+            working.Symbols[symbol] = cursor;
         }
     }
 
     /// <summary>
-    /// Runbook monotonic rule per symbol: a cursor key (last_trade_id, last_ts_ms) below the stored one is not written.
-    /// The stored position is kept, the counted high-water mark takes the higher of both. Operator resets are exempt.
-    /// </summary>
-    private int ApplyMonotonicRule(FillIngestState candidate, FillIngestState current)
-    {
-        var rejected = 0;
-        foreach (var (symbol, existing) in current.Symbols)
-        {
-            if (resetSymbols.Contains(symbol) || !candidate.Symbols.TryGetValue(symbol, out var proposed) || !existing.IsAhead(proposed))
-            {
-                continue;
-            }
-
-            rejected++;
-            IngestLog.CursorRejected(logger, AccountId, symbol, FormatKey(existing.Key), FormatKey(proposed.Key));
-            var highWater = Math.Max(existing.CountedHighWaterId, proposed.CountedHighWaterId);
-            var sides = existing.CountedHighWaterId == proposed.CountedHighWaterId
-                ? existing.CountedSidesAtHighWater | proposed.CountedSidesAtHighWater
-                : existing.CountedHighWaterId > proposed.CountedHighWaterId ? existing.CountedSidesAtHighWater : proposed.CountedSidesAtHighWater;
-            candidate.Symbols[symbol] = existing with { CountedHighWaterId = highWater, CountedSidesAtHighWater = sides };
-            symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, "cursor");
-        }
-
-        return rejected;
-    }
-
-    /// <summary>
-    /// The stored state changed under this activation (a second activation during failover, or an edit behind our
-    /// back). Never retry blindly: re-read it, adopt its counters and high-water marks (they already count what we
-    /// read), apply the monotonic rule against it, and let the next poll continue from there.
+    /// The stored state changed under this activation (a second activation during failover, or an edit behind our back).
+    /// Never retry blindly: re-read it, adopt its health counters, take a position another activation stored when it is
+    /// ahead (the ledger holds what it passed), keep reading from our own where the stored one was moved by hand, and let
+    /// the next save apply the monotonic rule against it.
     /// </summary>
     private async Task AdoptStoredStateAsync(CancellationToken cancellationToken)
     {
@@ -435,65 +547,48 @@ public sealed class FillIngestGrain(
         {
             lastSaveError = $"conflict, then re-read failed: {ex.GetType().Name}: {ex.Message}";
             Increment(working.CursorSaves, "error");
-            IngestLog.CursorSaveError(logger, AccountId, lastSaveError);
+            IngestLog.CursorSaveError(logger, AccountId, lastSaveError, ex);
             return;
         }
 
-        // Counters and counted high-water marks come from the stored state as a pair: never mix in our own marks, whose
-        // counts were not saved (that would skip, i.e. lose, the fills this tick counted).
-        var lastSaved = stored.State ?? new FillIngestState();
         var adopted = Clone(fresh.State ?? new FillIngestState());
-        var rejected = 0;
-        foreach (var (symbol, ours) in working.Symbols)
+        adopted.LedgerFormat = 1;
+        foreach (var symbol in ReadPositions.Reconcile(adopted, working.Symbols))
         {
-            if (!adopted.Symbols.TryGetValue(symbol, out var existing) || !existing.IsAhead(ours) || IsCoveredByItsCounts(existing))
-            {
-                // Another activation got here first (failover), or is behind us: continue from its position; the
-                // high-water mark keeps anything re-read from counting twice.
-                continue;
-            }
-
-            // The stored position is ahead of what its own counts cover: moved by hand. It stays as it is (monotonic
-            // rule); we keep reading from the last position we saved, which the adopted counts do cover.
-            rejected++;
-            IngestLog.CursorRejected(logger, AccountId, symbol, FormatKey(existing.Key), FormatKey(ours.Key));
             symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, "cursor");
-            var resume = lastSaved.Symbols.GetValueOrDefault(symbol) ?? PositionAtHighWater(existing);
-            adopted.Symbols[symbol] = existing with
-            {
-                LastTradeId = resume.LastTradeId,
-                LastTsMs = resume.LastTsMs,
-                BootstrapFromMs = resume.BootstrapFromMs,
-                ResumeInclusive = resume.ResumeInclusive,
-            };
         }
 
-        Increment(adopted.CursorSaves, "rejected_non_monotonic", rejected);
+        // An operator reset still pending (not yet saved) stays exempt; the stored state is the new baseline.
         stored = fresh;
         working = adopted;
-        resetSymbols.Clear();
     }
-
-    // A cursor written by this service never reads past its counted high-water mark, except over quarantined rows.
-    private static bool IsCoveredByItsCounts(SymbolCursor cursor) =>
-        cursor.LastTradeId is not { } last || last <= cursor.CountedHighWaterId;
-
-    private static SymbolCursor PositionAtHighWater(SymbolCursor cursor) => cursor.CountedHighWaterId >= 0
-        ? cursor with { LastTradeId = cursor.CountedHighWaterId, LastTsMs = 0, BootstrapFromMs = null, ResumeInclusive = true }
-        : cursor with { LastTradeId = null, LastTsMs = 0, ResumeInclusive = false };
 
     private AccountSnapshot Snapshot() => new(
         AccountId,
-        account?.Source ?? "reconcile",
+        Source,
         (working.SaveCount * ReportsPerSave) + reportSequence,
-        new Dictionary<string, FillTotals>(working.Fills, StringComparer.Ordinal),
+        FillBuckets(),
         working.Polls,
         new Dictionary<string, long>(working.Errors, StringComparer.Ordinal),
         new Dictionary<string, long>(working.CursorLoads, StringComparer.Ordinal),
         new Dictionary<string, long>(working.CursorSaves, StringComparer.Ordinal),
         working.LastSaveMs,
         working.ReconcileRuns,
-        IsPolling);
+        IsPolling,
+        totals.Recovered);
+
+    // The fill counters are the ledger's totals; the snapshot keys them "side|liquidity" under the account's source.
+    private Dictionary<string, FillTotals> FillBuckets()
+    {
+        var buckets = new Dictionary<string, FillTotals>(StringComparer.Ordinal);
+        foreach (var (bucket, value) in totals.Buckets)
+        {
+            var key = (bucket.Side == FillSide.Buy ? "buy" : "sell") + "|" + (bucket.Liquidity == FillLiquidity.Maker ? "maker" : "taker");
+            buckets[key] = buckets.GetValueOrDefault(key, FillTotals.Zero).Add(value);
+        }
+
+        return buckets;
+    }
 
     private async Task ReportAsync()
     {
@@ -513,7 +608,7 @@ public sealed class FillIngestGrain(
     {
         try
         {
-            await Metrics.ReportLoadErrorAsync(AccountId, account?.Source ?? "reconcile").WaitAsync(Options.TickDeadline);
+            await Metrics.ReportLoadErrorAsync(AccountId, Source).WaitAsync(Options.TickDeadline);
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {
@@ -556,5 +651,6 @@ public sealed class FillIngestGrain(
         ReconcileRuns = source.ReconcileRuns,
         FeesByAsset = new Dictionary<string, decimal>(source.FeesByAsset, StringComparer.Ordinal),
         RebatesByAsset = new Dictionary<string, decimal>(source.RebatesByAsset, StringComparer.Ordinal),
+        LedgerFormat = source.LedgerFormat,
     };
 }

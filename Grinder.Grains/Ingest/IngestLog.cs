@@ -15,11 +15,11 @@ internal static partial class IngestLog
 
     [LoggerMessage(EventId = 1003, EventName = "FILL_CURSOR_LOAD_ERROR", Level = LogLevel.Error,
         Message = "FILL_CURSOR_LOAD_ERROR account={AccountId}: {Reason}. Not polling until the state is readable or reset.")]
-    public static partial void CursorLoadError(ILogger logger, string accountId, string reason);
+    public static partial void CursorLoadError(ILogger logger, string accountId, string reason, Exception exception);
 
     [LoggerMessage(EventId = 1004, EventName = "FILL_CURSOR_SAVE_ERROR", Level = LogLevel.Error,
         Message = "FILL_CURSOR_SAVE_ERROR account={AccountId}: {Reason}. Progress kept in memory; the next poll saves again.")]
-    public static partial void CursorSaveError(ILogger logger, string accountId, string reason);
+    public static partial void CursorSaveError(ILogger logger, string accountId, string reason, Exception exception);
 
     [LoggerMessage(EventId = 1005, EventName = "FILL_CURSOR_REJECTED_NON_MONOTONIC", Level = LogLevel.Warning,
         Message = "FILL_CURSOR_REJECTED_NON_MONOTONIC account={AccountId} symbol={Symbol} existing_key={ExistingKey} new_key={NewKey}: stored cursor kept")]
@@ -30,7 +30,7 @@ internal static partial class IngestLog
     public static partial void ParseError(ILogger logger, string accountId, string symbol, string tradeId, string reason);
 
     [LoggerMessage(EventId = 1007, EventName = "FILLS_INGESTED", Level = LogLevel.Information,
-        Message = "FILLS_INGESTED account={AccountId} symbol={Symbol} counted={Counted} duplicates={Duplicates} last_trade_id={LastTradeId}")]
+        Message = "FILLS_INGESTED account={AccountId} symbol={Symbol} counted={Counted} already_recorded={Duplicates} last_trade_id={LastTradeId}")]
     public static partial void FillsIngested(ILogger logger, string accountId, string symbol, int counted, int duplicates, long? lastTradeId);
 
     [LoggerMessage(EventId = 1008, EventName = "FILL_INGEST_ERROR", Level = LogLevel.Warning,
@@ -38,11 +38,11 @@ internal static partial class IngestLog
     public static partial void IngestError(ILogger logger, string accountId, string symbol, string reason, string detail);
 
     [LoggerMessage(EventId = 1009, EventName = "FILL_CURSOR_SAVE_CONFLICT", Level = LogLevel.Warning,
-        Message = "FILL_CURSOR_SAVE_CONFLICT account={AccountId}: stored state changed under this activation; re-read it and adopted its counters")]
+        Message = "FILL_CURSOR_SAVE_CONFLICT account={AccountId}: stored state changed under this activation; re-read it and adopted it")]
     public static partial void SaveConflict(ILogger logger, string accountId);
 
     [LoggerMessage(EventId = 1010, EventName = "FILL_CURSOR_RESET", Level = LogLevel.Warning,
-        Message = "FILL_CURSOR_RESET account={AccountId} symbol={Symbol} from={FromMs}: trades will be re-read, none counted twice")]
+        Message = "FILL_CURSOR_RESET account={AccountId} symbol={Symbol} from={FromMs}: trades will be re-read; the ledger keeps them, none is counted twice")]
     public static partial void CursorReset(ILogger logger, string accountId, string symbol, long fromMs);
 
     [LoggerMessage(EventId = 1011, EventName = "FILL_ACCOUNT_NOT_CONFIGURED", Level = LogLevel.Warning,
@@ -64,4 +64,24 @@ internal static partial class IngestLog
     [LoggerMessage(EventId = 1015, EventName = "FILL_ACCOUNT_MOVING", Level = LogLevel.Information,
         Message = "FILL_ACCOUNT_MOVING account={AccountId}: its owner in the cluster is now silo {Owner}; migrating there after the saved poll")]
     public static partial void AccountMoving(ILogger logger, string accountId, string owner);
+
+    [LoggerMessage(EventId = 1016, EventName = "FILL_RECOVERED", Level = LogLevel.Warning,
+        Message = "FILL_RECOVERED account={AccountId} symbol={Symbol} trade_id={TradeId} side={Side}: found by the trailing re-scan, missed by the primary read; counted now")]
+    public static partial void FillRecovered(ILogger logger, string accountId, string symbol, long tradeId, string side);
+
+    [LoggerMessage(EventId = 1017, EventName = "FILL_AMOUNT_MISMATCH", Level = LogLevel.Warning,
+        Message = "FILL_AMOUNT_MISMATCH account={AccountId} symbol={Symbol} trade_id={TradeId} side={Side} feeder={Feeder}: amounts differ from the recorded fill; the first-seen values stay")]
+    public static partial void FillMismatch(ILogger logger, string accountId, string symbol, long tradeId, string side, string feeder);
+
+    [LoggerMessage(EventId = 1018, EventName = "FILL_LEDGER_WRITE_ERROR", Level = LogLevel.Error,
+        Message = "FILL_LEDGER_WRITE_ERROR account={AccountId}: {Rows} fills not recorded; read positions stay, they are read again next poll")]
+    public static partial void LedgerWriteError(ILogger logger, string accountId, int rows, Exception exception);
+
+    [LoggerMessage(EventId = 1019, EventName = "FILL_LEDGER_UPGRADED", Level = LogLevel.Warning,
+        Message = "FILL_LEDGER_UPGRADED account={AccountId}: counters of the previous version carried into the ledger ({Fills} fills); {Symbols} symbols re-read from {RereadFrom} to list them, none counted twice")]
+    public static partial void LedgerUpgraded(ILogger logger, string accountId, long fills, int symbols, DateTimeOffset rereadFrom);
+
+    [LoggerMessage(EventId = 1020, EventName = "FILL_FETCH_UNEXPECTED", Level = LogLevel.Error,
+        Message = "FILL_FETCH_UNEXPECTED account={AccountId} symbol={Symbol}: unexpected failure while reading the exchange; counted as reason=unknown")]
+    public static partial void FetchUnexpected(ILogger logger, string accountId, string symbol, Exception exception);
 }

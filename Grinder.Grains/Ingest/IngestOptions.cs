@@ -26,8 +26,32 @@ public sealed class IngestOptions
     [Range(1, 10_000)]
     public int QuarantineLimit { get; set; } = 50;
 
+    /// <summary>How often a symbol whose read position moved recently is read again by time window (the trailing re-scan).</summary>
+    public TimeSpan RescanInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How far back the trailing re-scan reads, and how long after its position last moved a symbol keeps being re-scanned.
+    /// A trade that becomes visible in <c>userTrades</c> up to <c>RescanWindow - RescanInterval</c> after it executed is found.
+    /// </summary>
+    public TimeSpan RescanWindow { get; set; } = TimeSpan.FromMinutes(10);
+
     public static IEnumerable<string> Validate(IngestOptions options)
     {
+        if (options.RescanInterval <= TimeSpan.Zero)
+        {
+            yield return "Grinder:Ingest:RescanInterval must be a positive TimeSpan (e.g. 00:01:00)";
+        }
+
+        // One startTime..endTime window spans at most 7 days (Binance docs); a window shorter than the interval would leave gaps.
+        if (options.RescanWindow <= TimeSpan.Zero || options.RescanWindow > TimeSpan.FromDays(7))
+        {
+            yield return "Grinder:Ingest:RescanWindow must be between 00:00:01 and 7.00:00:00 (one Binance time window)";
+        }
+        else if (options.RescanWindow < options.RescanInterval)
+        {
+            yield return "Grinder:Ingest:RescanWindow must not be shorter than Grinder:Ingest:RescanInterval (the re-scans would leave gaps)";
+        }
+
         if (options.PollInterval <= TimeSpan.Zero)
         {
             yield return "Grinder:Ingest:PollInterval must be a positive TimeSpan (e.g. 00:00:05)";

@@ -12,6 +12,7 @@ public sealed class MetricsAggregator
     private readonly Dictionary<string, long> errors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> loads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> saves = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> recovered = new(StringComparer.Ordinal);
     private long reconcileRuns;
     private MetricsAggregate? cached;
 
@@ -90,7 +91,8 @@ public sealed class MetricsAggregator
             new Dictionary<string, long>(saves, StringComparer.Ordinal),
             oldest,
             reconcileRuns,
-            accounts.Count);
+            accounts.Count,
+            new Dictionary<string, long>(recovered, StringComparer.Ordinal));
         return cached;
     }
 
@@ -120,6 +122,7 @@ public sealed class MetricsAggregator
         }
 
         reconcileRuns += snapshot.ReconcileRuns * sign;
+        Add(recovered, snapshot.Source, snapshot.Recovered * sign);
     }
 
     private static AccountSnapshot NeverBelow(AccountSnapshot held, AccountSnapshot next) => next with
@@ -131,6 +134,7 @@ public sealed class MetricsAggregator
         CursorLoads = Max(held.CursorLoads, next.CursorLoads, Math.Max),
         CursorSaves = Max(held.CursorSaves, next.CursorSaves, Math.Max),
         ReconcileRuns = Math.Max(held.ReconcileRuns, next.ReconcileRuns),
+        Recovered = Math.Max(held.Recovered, next.Recovered),
     };
 
     private static Dictionary<string, T> Max<T>(IReadOnlyDictionary<string, T> held, IReadOnlyDictionary<string, T> next, Func<T, T, T> max)

@@ -80,6 +80,8 @@ public sealed class IngestHealthCheck(IGrainFactory grains, IAccountDirectory ac
             ["cursor_age_s"] = health.LastSaveMs is { } saved ? Math.Round((now - saved) / 1000.0, 3) : null,
             ["polls"] = health.Polls,
             ["fills_counted"] = health.FillsCounted,
+            ["fills_recovered"] = health.FillsRecovered,
+            ["last_ledger_error"] = health.LastLedgerError,
             ["fees_by_asset"] = health.FeesByAsset,
             ["rebates_by_asset"] = health.RebatesByAsset,
             ["symbols"] = health.Symbols.Select(symbol => new Dictionary<string, object?>
@@ -87,7 +89,8 @@ public sealed class IngestHealthCheck(IGrainFactory grains, IAccountDirectory ac
                 ["symbol"] = symbol.Symbol,
                 ["last_trade_id"] = symbol.LastTradeId,
                 ["last_ts_ms"] = symbol.LastTsMs,
-                ["counted_high_water_id"] = symbol.CountedHighWaterId,
+                ["read_high_water_id"] = symbol.ReadHighWaterId,
+                ["last_rescan_ms"] = symbol.LastRescanMs,
                 ["bootstrapping"] = symbol.Bootstrapping,
                 ["last_poll_ms"] = symbol.LastPollMs,
                 ["last_error_reason"] = symbol.LastError,

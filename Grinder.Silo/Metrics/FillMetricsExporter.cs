@@ -34,6 +34,7 @@ public sealed class FillMetricsExporter : IMetricsTextSource
     private readonly Gauge lastSave;
     private readonly Gauge cursorAge;
     private readonly Counter reconcileRuns;
+    private readonly Counter recovered;
 
     public FillMetricsExporter(IGrainFactory grains, IOptions<IngestOptions> ingest, TimeProvider time)
     {
@@ -53,6 +54,7 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         cursorSaves = factory.CreateCounter("grinder_fill_cursor_save_total", "Cursor saves by result (ok, error, rejected_non_monotonic).", ["source", "result"]);
         lastSave = factory.CreateGauge("grinder_fill_cursor_last_save_ts", "Epoch seconds of the last successful cursor save (oldest across polling accounts).", ["source"]);
         cursorAge = factory.CreateGauge("grinder_fill_cursor_age_seconds", "Seconds since the last successful cursor save, computed at scrape time (worst account).", ["source"]);
+        recovered = factory.CreateCounter("grinder_fill_recovered_total", "Fills first found by the trailing re-scan: the primary read path had missed them (each is logged FILL_RECOVERED).", ["source"]);
         reconcileRuns = factory.CreateCounter("grinder_reconcile_runs_total", "Completed account polls (one per account per tick).");
     }
 
@@ -90,6 +92,7 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         UpdateCounter(errors, aggregate.Errors, [None, None]);
         UpdateCounter(cursorLoads, aggregate.CursorLoads, [None, None]);
         UpdateCounter(cursorSaves, aggregate.CursorSaves, [None, None]);
+        UpdateCounter(recovered, aggregate.Recovered ?? new Dictionary<string, long>(), [None]);
         reconcileRuns.IncTo(aggregate.ReconcileRuns);
 
         // Runbook Gate 0: the reconcile switch is always present, 0 or 1.

@@ -60,18 +60,61 @@ public sealed class TradeRowParserTests
         Assert.Equal(12, page.MaxId);
     }
 
+    private static string Good(long id, long time) => RowCatalogue.Row().Replace("{ID}", id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Replace("{TIME}", time.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static string Bad(long id, long time) => RowCatalogue.Row(("price", "\"NaN\"")).Replace("{ID}", id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Replace("{TIME}", time.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     [Fact]
-    public void A_rejected_row_with_the_highest_id_still_moves_the_page_maximum()
+    public void A_rejected_row_at_the_end_of_the_page_does_not_move_the_read_position()
     {
-        var body = "[" + RowCatalogue.Row().Replace("{ID}", "5").Replace("{TIME}", "1000")
-            + "," + RowCatalogue.Row(("price", "\"NaN\"")).Replace("{ID}", "6").Replace("{TIME}", "2000") + "]";
+        var page = Parse("[" + Good(5, 1000) + "," + Bad(6, 2000) + "]");
 
-        var page = Parse(body);
-
-        Assert.Equal(6, page.MaxId);
-        Assert.Equal(2000, page.MaxIdTimeMs);
+        Assert.Equal(5, page.MaxId);
+        Assert.Equal(1000, page.MaxIdTimeMs);
         Assert.Equal(6, Assert.Single(page.Rejected).TradeId);
         Assert.Equal(2000, page.Rejected[0].TimeMs);
+    }
+
+    [Fact]
+    public void A_rejected_row_with_a_corrupt_huge_id_never_becomes_the_read_position()
+    {
+        // In id order a huge id would hide every later trade of the symbol; a later valid row with a lower id exposes it.
+        var page = Parse("[" + Good(100, 1000) + "," + Bad(9_000_000_000_000, 1500) + "," + Good(101, 2000) + "]");
+
+        Assert.Equal(101, page.MaxId);
+        Assert.Equal(9_000_000_000_000, Assert.Single(page.Rejected).TradeId);
+    }
+
+    [Fact]
+    public void A_rejected_row_between_valid_rows_is_passed()
+    {
+        var page = Parse("[" + Good(100, 1000) + "," + Bad(101, 1500) + "]");
+        Assert.Equal(100, page.MaxId);
+
+        var confirmed = Parse("[" + Good(100, 1000) + "," + Bad(101, 1500) + "," + Good(102, 2000) + "]");
+        Assert.Equal(102, confirmed.MaxId);
+    }
+
+    [Fact]
+    public void Rows_of_another_symbol_never_move_the_requested_symbols_position()
+    {
+        var other = RowCatalogue.Row(("symbol", "\"ETHUSDT\"")).Replace("{ID}", "5000").Replace("{TIME}", "3000");
+        var page = Parse("[" + Good(10, 1000) + "," + other + "]");
+
+        Assert.Equal(10, page.MaxId);
+        Assert.Equal("symbol: not the requested symbol", Assert.Single(page.Rejected).Reason);
+    }
+
+    [Fact]
+    public void A_page_of_only_rejected_rows_moves_up_to_its_last_confirmed_row()
+    {
+        // Without any valid row a run of bad rows confirms itself in id order, so a full page of them cannot stall reading;
+        // the last row stays unconfirmed and is read again.
+        var page = Parse("[" + Bad(20, 1000) + "," + Bad(21, 1100) + "," + Bad(22, 1200) + "]");
+
+        Assert.Equal(21, page.MaxId);
+        Assert.Equal(1100, page.MaxIdTimeMs);
+        Assert.Equal(3, page.Rejected.Count);
     }
 
     [Fact]

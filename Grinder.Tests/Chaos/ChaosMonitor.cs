@@ -161,7 +161,7 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
                 // A cursor that has not read a trade yet (bootstrapping by time window) has no id: it stands below every id.
                 var lastTradeId = symbol.Value.GetProperty("LastTradeId");
                 series[$"{account} {symbol.Name} LastTradeId"] = lastTradeId.ValueKind == JsonValueKind.Null ? -1 : lastTradeId.GetInt64();
-                series[$"{account} {symbol.Name} CountedHighWaterId"] = symbol.Value.GetProperty("CountedHighWaterId").GetInt64();
+                series[$"{account} {symbol.Name} ReadHighWaterId"] = symbol.Value.TryGetProperty("ReadHighWaterId", out var readHigh) ? readHigh.GetInt64() : -1;
             }
 
             foreach (var bucket in root.GetProperty("Fills").EnumerateObject())

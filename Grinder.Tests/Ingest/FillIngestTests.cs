@@ -117,7 +117,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         var after = await PollsAsync(grain, 2);
         Assert.Equal(trades.Count, Count(after));
         IngestExpectations.Equal(Totals(trades), after.Fills);
-        Assert.Equal(trades.Max(t => t.Id), rereadDone.Symbols.Single(s => s.Symbol == "BTCUSDT").CountedHighWaterId);
+        Assert.Equal(trades.Max(t => t.Id), rereadDone.Symbols.Single(s => s.Symbol == "BTCUSDT").ReadHighWaterId);
     }
 
     [Fact]

@@ -1,0 +1,39 @@
+using Grinder.Grains.Binance;
+
+namespace Grinder.Grains.Ingest;
+
+/// <summary>
+/// The bounded list of rows that failed validation, kept in the account state for <c>/healthz</c>. A row is counted
+/// (one <c>parse</c> error) when it first enters: the same row read again (a re-read, the re-scan) is not counted twice
+/// while it is still listed. Oldest rows are dropped first; <see cref="FillIngestState.QuarantinedTotal"/> keeps the count.
+/// </summary>
+public static class Quarantine
+{
+    /// <summary>Adds the rows not already listed; returns them (the caller counts and logs exactly these).</summary>
+    public static IReadOnlyList<RejectedRow> Add(FillIngestState state, IEnumerable<RejectedRow> rows, int limit, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        List<RejectedRow>? added = null;
+        foreach (var row in rows)
+        {
+            if (state.Quarantine.Exists(held => held.Symbol == row.Symbol && held.TradeId == row.TradeId && held.Reason == row.Reason && held.Raw == row.Raw))
+            {
+                continue;
+            }
+
+            state.Quarantine.Add(new QuarantinedRow(row.Symbol, row.TradeId, row.Reason, row.Raw, nowMs));
+            state.QuarantinedTotal++;
+            (added ??= []).Add(row);
+        }
+
+        if (state.Quarantine.Count > limit)
+        {
+            state.Quarantine.RemoveRange(0, state.Quarantine.Count - limit);
+        }
+
+        return (IReadOnlyList<RejectedRow>?)added ?? [];
+    }
+
+    /// <summary>Rows listed for <paramref name="symbol"/>.</summary>
+    public static int CountFor(FillIngestState state, string symbol) => state.Quarantine.Count(row => row.Symbol == symbol);
+}

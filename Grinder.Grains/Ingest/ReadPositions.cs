@@ -1,0 +1,182 @@
+using Grinder.Grains.Binance;
+using Grinder.Grains.Ledger;
+
+namespace Grinder.Grains.Ingest;
+
+/// <summary>A re-scan window of one symbol, both ends inclusive.</summary>
+public sealed record RescanWindow(long StartMs, long EndMs);
+
+/// <summary>A symbol whose stored position is ahead of the one written: kept, counted <c>rejected_non_monotonic</c>.</summary>
+public sealed record MonotonicRejection(string Symbol, (long TradeId, long TsMs) ExistingKey, (long TradeId, long TsMs) NewKey);
+
+/// <summary>
+/// The rules for read positions, free of I/O (the grain only does the reading and writing): how a fetch moves a
+/// position, when a symbol is re-scanned, the runbook's monotonic rule, and how a state of the version before the fill
+/// ledger is carried into it.
+/// </summary>
+public static class ReadPositions
+{
+    /// <summary>
+    /// The position after <paramref name="result"/>. The fetcher only moves it to trusted ids (valid rows of the symbol, or
+    /// rejected rows a later valid row confirms), so it never passes a trade that exists. It only moves forward here, and
+    /// only the fetch position: a failed fetch keeps what the pages before the failure read.
+    /// </summary>
+    public static SymbolCursor Advance(SymbolCursor cursor, FetchResult result, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        ArgumentNullException.ThrowIfNull(result);
+        var next = result.Next;
+        var moved = next.LastTradeId is { } id && (cursor.LastTradeId is not { } last || id > last);
+        return cursor with
+        {
+            LastTradeId = next.LastTradeId,
+            LastTsMs = next.LastTimeMs,
+            BootstrapFromMs = next.BootstrapFromMs,
+            ResumeInclusive = next.ResumeInclusive,
+            LastMovedAtMs = moved ? nowMs : cursor.LastMovedAtMs,
+            ReadHighWaterId = Math.Max(cursor.ReadHighWaterId, next.LastTradeId ?? -1),
+        };
+    }
+
+    /// <summary>
+    /// The window to re-scan now, or null. A trade that becomes visible late below the read position can only exist in a
+    /// symbol whose position moved after the trade executed; so a symbol is re-scanned every <paramref name="interval"/>
+    /// only while its position moved within the last <paramref name="window"/>, over that window. Quiet symbols cost nothing.
+    /// </summary>
+    public static RescanWindow? RescanDue(SymbolCursor cursor, long nowMs, TimeSpan interval, TimeSpan window)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        var windowMs = (long)window.TotalMilliseconds;
+        if (cursor.LastMovedAtMs is not { } moved || nowMs - moved > windowMs)
+        {
+            return null;
+        }
+
+        if (cursor.LastRescanMs is { } last && nowMs - last < (long)interval.TotalMilliseconds)
+        {
+            return null;
+        }
+
+        return new RescanWindow(nowMs - windowMs, nowMs);
+    }
+
+    /// <summary>
+    /// Runbook monotonic rule per symbol: a key (last_trade_id, last_ts_ms) below the stored one is not written; the stored
+    /// position stays in <paramref name="candidate"/>. Symbols in <paramref name="exempt"/> (an operator reset, the upgrade's
+    /// re-read) may go back.
+    /// </summary>
+    public static IReadOnlyList<MonotonicRejection> ApplyMonotonicRule(FillIngestState candidate, FillIngestState stored, IReadOnlySet<string> exempt)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(stored);
+        List<MonotonicRejection>? rejected = null;
+        foreach (var (symbol, existing) in stored.Symbols)
+        {
+            if (exempt.Contains(symbol) || !candidate.Symbols.TryGetValue(symbol, out var proposed) || !existing.IsAhead(proposed))
+            {
+                continue;
+            }
+
+            (rejected ??= []).Add(new MonotonicRejection(symbol, existing.Key, proposed.Key));
+            candidate.Symbols[symbol] = existing;
+        }
+
+        return (IReadOnlyList<MonotonicRejection>?)rejected ?? [];
+    }
+
+    /// <summary>
+    /// After a write conflict: where to read next per symbol, given the state now stored. A stored position written by
+    /// another activation of this account (a failover overlap) is adopted when it is ahead; one the service did not write
+    /// (moved by hand) is not followed: we keep reading from <paramref name="ours"/> (the monotonic rule then keeps the
+    /// stored one and counts the rejection). Returns the symbols whose hand-moved position was refused.
+    /// </summary>
+    public static IReadOnlyList<string> Reconcile(FillIngestState adopted, IReadOnlyDictionary<string, SymbolCursor> ours)
+    {
+        ArgumentNullException.ThrowIfNull(adopted);
+        ArgumentNullException.ThrowIfNull(ours);
+        List<string>? handMoved = null;
+        foreach (var (symbol, mine) in ours)
+        {
+            if (!adopted.Symbols.TryGetValue(symbol, out var existing) || !existing.IsAhead(mine))
+            {
+                // Not stored, or stored behind ours: ours is written next (the ledger makes re-reads harmless either way).
+                adopted.Symbols[symbol] = existing is null ? mine : mine with { ReadHighWaterId = Math.Max(mine.ReadHighWaterId, existing.ReadHighWaterId) };
+                continue;
+            }
+
+            if (!existing.IsOwnPosition)
+            {
+                (handMoved ??= []).Add(symbol);
+                adopted.Symbols[symbol] = mine;
+            }
+        }
+
+        return (IReadOnlyList<string>?)handMoved ?? [];
+    }
+
+    /// <summary>Whether <paramref name="state"/> was written by the version before the fill ledger and still holds its counters.</summary>
+    public static bool IsPreLedger(FillIngestState state) => state.LedgerFormat == 0;
+
+    /// <summary>The counters and counted marks of a pre-ledger state, for <see cref="IFillLedger.ImportLegacyAsync"/>.</summary>
+    public static LegacyImport LegacyImportOf(FillIngestState state, string account, string source)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var buckets = new Dictionary<TotalsBucket, FillTotals>();
+        foreach (var (key, totals) in state.Fills)
+        {
+            // The previous version keyed its totals "side|liquidity", e.g. "buy|taker".
+            var parts = key.Split('|');
+            if (parts.Length != 2 || totals.Count == 0)
+            {
+                continue;
+            }
+
+            var side = parts[0] == "sell" ? FillSide.Sell : FillSide.Buy;
+            var liquidity = parts[1] == "maker" ? FillLiquidity.Maker : FillLiquidity.Taker;
+            var bucket = new TotalsBucket(source, side, liquidity);
+            buckets[bucket] = buckets.GetValueOrDefault(bucket, FillTotals.Zero).Add(totals);
+        }
+
+        var assets = new Dictionary<string, AssetTotals>(StringComparer.Ordinal);
+        foreach (var (asset, fees) in state.FeesByAsset)
+        {
+            assets[asset] = assets.GetValueOrDefault(asset, AssetTotals.Zero) with { Fees = fees };
+        }
+
+        foreach (var (asset, rebates) in state.RebatesByAsset)
+        {
+            assets[asset] = assets.GetValueOrDefault(asset, AssetTotals.Zero) with { Rebates = rebates };
+        }
+
+        var marks = state.Symbols
+            .Where(pair => pair.Value.CountedHighWaterId >= 0)
+            .Select(pair => new LegacyMark(
+                pair.Key,
+                pair.Value.CountedHighWaterId,
+                (pair.Value.CountedSidesAtHighWater & 1) != 0,
+                (pair.Value.CountedSidesAtHighWater & 2) != 0))
+            .ToList();
+        return new LegacyImport(account, source, buckets, assets, marks);
+    }
+
+    /// <summary>
+    /// The state after its counters went into the ledger: counters cleared, and every symbol set to read its history again
+    /// from <paramref name="rereadFromMs"/>, so the ledger lists the fills the previous version had only counted (they are
+    /// recorded as pre-ledger rows and not counted again).
+    /// </summary>
+    public static void CompleteLegacyImport(FillIngestState state, long rereadFromMs)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Fills.Clear();
+        state.FeesByAsset.Clear();
+        state.RebatesByAsset.Clear();
+        foreach (var symbol in state.Symbols.Keys.ToList())
+        {
+            var cursor = state.Symbols[symbol];
+            var readHigh = Math.Max(cursor.ReadHighWaterId, Math.Max(cursor.CountedHighWaterId, cursor.LastTradeId ?? -1));
+            state.Symbols[symbol] = SymbolCursor.Fresh(rereadFromMs) with { ReadHighWaterId = readHigh };
+        }
+
+        state.LedgerFormat = 1;
+    }
+}

@@ -1,0 +1,54 @@
+using Grinder.Grains.Binance;
+using Grinder.Grains.Ledger;
+
+namespace Grinder.Grains.Ingest;
+
+/// <summary>
+/// Keys of fills this activation already has in the ledger, for the last re-scan window: re-read rows (the inclusive
+/// page resume, the re-scan) are dropped before they reach the ledger, so a quiet poll or re-scan costs no database round
+/// trip. Not stored: after an activation the ledger's key catches what this set no longer knows.
+/// </summary>
+public sealed class RecentFills(TimeSpan horizon)
+{
+    private readonly Dictionary<FillKey, long> seen = [];
+    private long nextPruneMs;
+
+    /// <summary>Fills not known to be in the ledger.</summary>
+    public List<ParsedTrade> Unseen(IEnumerable<ParsedTrade> trades)
+    {
+        var result = new List<ParsedTrade>();
+        var batch = new HashSet<FillKey>();
+        foreach (var trade in trades)
+        {
+            var key = new FillKey(trade.Symbol, trade.Id, trade.Side);
+            if (!seen.ContainsKey(key) && batch.Add(key))
+            {
+                result.Add(trade);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Records fills that are in the ledger now; forgets those older than the horizon.</summary>
+    public void Remember(IEnumerable<ParsedTrade> trades, long nowMs)
+    {
+        foreach (var trade in trades)
+        {
+            seen[new FillKey(trade.Symbol, trade.Id, trade.Side)] = trade.TimeMs;
+        }
+
+        // Pruned a few times per horizon, not on every call: the set may hold many thousand keys of a busy account.
+        var oldest = nowMs - (long)horizon.TotalMilliseconds;
+        if (nowMs >= nextPruneMs)
+        {
+            nextPruneMs = nowMs + Math.Max(1, (long)horizon.TotalMilliseconds / 4);
+            foreach (var key in seen.Where(pair => pair.Value < oldest).Select(pair => pair.Key).ToList())
+            {
+                seen.Remove(key);
+            }
+        }
+    }
+
+    public int Count => seen.Count;
+}
