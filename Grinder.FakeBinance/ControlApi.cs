@@ -9,7 +9,13 @@ namespace Grinder.FakeBinance;
 /// <list type="bullet">
 /// <item><c>GET /_fake/status</c></item>
 /// <item><c>POST /_fake/accounts</c> <c>{"apiKey","apiSecret"}</c></item>
-/// <item><c>POST /_fake/trades</c> <c>{"apiKey","trades":[FakeTrade...]}</c>; <c>GET /_fake/trades?apiKey=&amp;symbol=</c></item>
+/// <item><c>POST /_fake/trades</c> <c>{"apiKey","trades":[FakeTrade...],"visibility":{"delayMs","atMs","requests","untilRevealed"}}</c> (visibility optional);
+/// <c>GET /_fake/trades?apiKey=&amp;symbol=</c></item>
+/// <item><c>POST /_fake/trades/hide</c> <c>{"apiKey","symbol","fromId","toId","visibility":{...}}</c>, <c>POST /_fake/trades/reveal</c> <c>{"apiKey"}</c></item>
+/// <item><c>GET /_fake/trade-keys?apiKey=</c>: <c>[{"symbol","id","side"}]</c>, the account's trades</item>
+/// <item><c>POST /_fake/rest-lag</c> <c>{"apiKey","lagMs"}</c></item>
+/// <item><c>POST /_fake/corrupt-rows</c> <c>{"apiKey","symbol","corruption","id","timeMs"}</c> (all but apiKey and symbol optional)</item>
+/// <item><c>POST /_fake/page-faults</c> (a <see cref="FakePageFault"/>, kind as a name), <c>POST /_fake/page-faults/clear</c></item>
 /// <item><c>POST /_fake/trades/generate</c> <c>{"apiKey","symbol","count","seed","selfTradePairFraction","startTimeMs"}</c></item>
 /// <item><c>POST /_fake/raw-rows</c> <c>{"apiKey","symbol","id","timeMs","row"}</c> (row: a JSON string served verbatim, or any JSON value)</item>
 /// <item><c>GET /_fake/valid-trade-count?apiKey=</c></item>
@@ -41,6 +47,13 @@ internal sealed class ControlApi(FakeExchange exchange)
                 ("POST", "trades") => AddTrades(await ReadAsync<TradesBody>(context).ConfigureAwait(false)),
                 ("GET", "trades") => exchange.Trades(Required(request.Query["apiKey"]), Required(request.Query["symbol"])),
                 ("POST", "trades/generate") => Generate(await ReadAsync<GenerateBody>(context).ConfigureAwait(false)),
+                ("POST", "trades/hide") => Hide(await ReadAsync<HideBody>(context).ConfigureAwait(false)),
+                ("POST", "trades/reveal") => Reveal(await ReadAsync<AccountBody>(context).ConfigureAwait(false)),
+                ("GET", "trade-keys") => TradeKeys(Required(request.Query["apiKey"])),
+                ("POST", "rest-lag") => RestLag(await ReadAsync<RestLagBody>(context).ConfigureAwait(false)),
+                ("POST", "corrupt-rows") => AddCorruptRow(await ReadAsync<CorruptRowBody>(context).ConfigureAwait(false)),
+                ("POST", "page-faults") => AddPageFault(await ReadAsync<FakePageFault>(context).ConfigureAwait(false)),
+                ("POST", "page-faults/clear") => new { cleared = exchange.ClearPageFaults() },
                 ("POST", "raw-rows") => AddRawRow(await ReadAsync<RawRowBody>(context).ConfigureAwait(false)),
                 ("GET", "valid-trade-count") => ValidCount(Required(request.Query["apiKey"])),
                 ("POST", "faults") => EnqueueFault(await ReadAsync<FakeFault>(context).ConfigureAwait(false)),
@@ -96,6 +109,7 @@ internal sealed class ControlApi(FakeExchange exchange)
         clockSkewMs = (long)exchange.ClockSkew.TotalMilliseconds,
         weightLimitPerMinute = exchange.WeightLimitPerMinute,
         pendingFaults = exchange.PendingFaults,
+        activePageFaults = exchange.ActivePageFaults,
         symbols = exchange.Symbols,
         requests = exchange.Requests.Count,
         writeAttempts = exchange.WriteAttempts.Count,
@@ -109,10 +123,37 @@ internal sealed class ControlApi(FakeExchange exchange)
         return new { apiKey = body.ApiKey };
     }
 
-    private IReadOnlyList<FakeTrade> AddTrades(TradesBody body)
+    private IReadOnlyList<FakeTrade> AddTrades(TradesBody body) =>
+        exchange.AddTrades(Required(body.ApiKey), body.Trades ?? [], body.Visibility?.ToVisibility());
+
+    private object Hide(HideBody body)
     {
-        var apiKey = Required(body.ApiKey);
-        return [.. (body.Trades ?? []).Select(trade => exchange.AddTrade(apiKey, trade))];
+        var visibility = body.Visibility?.ToVisibility() ?? throw new ArgumentException("visibility is required.");
+        return new { hidden = exchange.HideTrades(Required(body.ApiKey), Required(body.Symbol), body.FromId, body.ToId, visibility) };
+    }
+
+    private object Reveal(AccountBody body) => new { revealed = exchange.RevealTrades(Required(body.ApiKey)) };
+
+    private object TradeKeys(string apiKey) =>
+        exchange.TradeKeys(apiKey).OrderBy(k => k.Symbol, StringComparer.Ordinal).ThenBy(k => k.Id).ThenBy(k => k.Side, StringComparer.Ordinal)
+            .Select(k => new { symbol = k.Symbol, id = k.Id, side = k.Side }).ToArray();
+
+    private object RestLag(RestLagBody body)
+    {
+        exchange.SetRestVisibilityLag(Required(body.ApiKey), TimeSpan.FromMilliseconds(body.LagMs));
+        return new { lagMs = body.LagMs };
+    }
+
+    private object AddCorruptRow(CorruptRowBody body)
+    {
+        var raw = exchange.AddCorruptRow(Required(body.ApiKey), Required(body.Symbol), body.Corruption ?? FakeCorruption.NaNCommission, body.Id ?? FakeExchange.HugeCorruptId, body.TimeMs);
+        return new { row = raw };
+    }
+
+    private object AddPageFault(FakePageFault fault)
+    {
+        exchange.AddPageFault(fault);
+        return new { activePageFaults = exchange.ActivePageFaults };
     }
 
     private object Generate(GenerateBody body)
@@ -139,7 +180,7 @@ internal sealed class ControlApi(FakeExchange exchange)
         return new { added = 1 };
     }
 
-    private object ValidCount(string apiKey) => new { apiKey, validTradeCount = exchange.ValidTradeCount(apiKey) };
+    private object ValidCount(string apiKey) => new { apiKey, validTradeCount = exchange.ValidTradeCount(apiKey), hiddenTradeCount = exchange.HiddenTradeCount(apiKey) };
 
     private object EnqueueFault(FakeFault fault)
     {
@@ -170,7 +211,23 @@ internal sealed class ControlApi(FakeExchange exchange)
 
     private sealed record AccountBody(string? ApiKey, string? ApiSecret);
 
-    private sealed record TradesBody(string? ApiKey, IReadOnlyList<FakeTrade>? Trades);
+    private sealed record TradesBody(string? ApiKey, IReadOnlyList<FakeTrade>? Trades, VisibilityBody? Visibility);
+
+    private sealed record HideBody(string? ApiKey, string? Symbol, long FromId, long ToId, VisibilityBody? Visibility);
+
+    private sealed record RestLagBody(string? ApiKey, long LagMs);
+
+    private sealed record CorruptRowBody(string? ApiKey, string? Symbol, FakeCorruption? Corruption, long? Id, long? TimeMs);
+
+    /// <summary><see cref="FakeVisibility"/> with milliseconds, the unit scripts use everywhere else in this API.</summary>
+    private sealed record VisibilityBody(long? DelayMs, long? AtMs, int Requests, bool UntilRevealed)
+    {
+        public FakeVisibility ToVisibility() => new(
+            DelayMs is { } delay ? TimeSpan.FromMilliseconds(delay) : null,
+            AtMs is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
+            Requests,
+            UntilRevealed);
+    }
 
     private sealed record GenerateBody(string? ApiKey, string? Symbol, int Count, int Seed, double SelfTradePairFraction, long? StartTimeMs);
 

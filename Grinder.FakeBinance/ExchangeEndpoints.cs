@@ -150,7 +150,10 @@ internal sealed class ExchangeEndpoints(FakeExchange exchange)
             return;
         }
 
-        var rows = exchange.Book.Select(apiKey!, symbol, selection, exchange.HistoryFloorMs());
+        var floorMs = exchange.HistoryFloorMs();
+        var rows = exchange.Book.Select(apiKey!, symbol, selection, floorMs, serverTimeMs);
+        rows = exchange.PageFaults.Shape(apiKey!, symbol, selection, rows, foreign =>
+            exchange.Book.IsKnownSymbol(foreign) ? exchange.Book.Select(apiKey!, foreign, selection, floorMs, serverTimeMs, countsAsRequest: false) : []);
         switch (fault?.Kind)
         {
             case FakeFaultKind.TruncatedJson:

@@ -13,6 +13,7 @@ public sealed class FakeExchange : IAsyncDisposable
     private readonly TradeBook _book;
     private readonly IpWeightLimiter _limiter;
     private readonly FaultInjector _faults;
+    private readonly PageFaultBook _pageFaults = new();
     private readonly RequestLog _log;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -75,6 +76,13 @@ public sealed class FakeExchange : IAsyncDisposable
     /// <summary>Queued faults not yet consumed.</summary>
     public int PendingFaults => _faults.Pending;
 
+    /// <summary>Page faults still active.</summary>
+    public int ActivePageFaults => _pageFaults.Count;
+
+    /// <summary>Default id of <see cref="AddCorruptRow"/>: far above any real id, so a client that moves its read position to it
+    /// skips every later trade of the symbol.</summary>
+    public const long HugeCorruptId = 9_000_000_000_000;
+
     internal FakeExchangeOptions Options => _options;
 
     internal TradeBook Book => _book;
@@ -82,6 +90,8 @@ public sealed class FakeExchange : IAsyncDisposable
     internal IpWeightLimiter Limiter => _limiter;
 
     internal FaultInjector Faults => _faults;
+
+    internal PageFaultBook PageFaults => _pageFaults;
 
     internal RequestLog Log => _log;
 
@@ -170,25 +180,123 @@ public sealed class FakeExchange : IAsyncDisposable
 
     /// <summary>Adds one valid row. <see cref="FakeTrade.Id"/> 0 takes the symbol's next id, <see cref="FakeTrade.OrderId"/> 0 a fresh
     /// order id, <see cref="FakeTrade.TimeMs"/> 0 the server time. Throws when the row is not a valid Binance row or when
-    /// (symbol, id, side) already exists.</summary>
-    public FakeTrade AddTrade(string apiKey, FakeTrade trade)
+    /// (symbol, id, side) already exists. With <paramref name="visibility"/> the row exists (and is pushed on the stream) now but
+    /// userTrades serves it only later; an explicit <see cref="FakeTrade.Id"/> below ids already served makes a late lower id.</summary>
+    public FakeTrade AddTrade(string apiKey, FakeTrade trade, FakeVisibility? visibility = null)
     {
         ArgumentNullException.ThrowIfNull(trade);
-        if (TradeRules.Problem(trade) is { } problem)
+        return AddTrades(apiKey, [trade], visibility)[0];
+    }
+
+    /// <summary>Adds several valid rows atomically (any symbols), with the rules of <see cref="AddTrade"/>; rows with id 0 take
+    /// consecutive new ids per symbol in list order. All of them share <paramref name="visibility"/>.</summary>
+    public IReadOnlyList<FakeTrade> AddTrades(string apiKey, IReadOnlyList<FakeTrade> trades, FakeVisibility? visibility = null)
+    {
+        ArgumentNullException.ThrowIfNull(trades);
+        foreach (var trade in trades)
         {
-            throw new ArgumentException(problem, nameof(trade));
+            ArgumentNullException.ThrowIfNull(trade, nameof(trades));
+            if (TradeRules.Problem(trade) is { } problem)
+            {
+                throw new ArgumentException(problem, nameof(trades));
+            }
+        }
+
+        if (visibility?.Problem() is { } visibilityProblem)
+        {
+            throw new ArgumentException(visibilityProblem, nameof(visibility));
         }
 
         var nowMs = ServerTime.ToUnixTimeMilliseconds();
-        var stored = _book.Append(apiKey, trade.Symbol, tail => [trade with
+        var stored = _book.AppendAcross(apiKey, nowMs, tailOf =>
         {
-            Id = trade.Id != 0 ? trade.Id : (tail.LastId == 0 ? TradeFactory.FirstTradeId : tail.LastId + 1),
-            OrderId = trade.OrderId != 0 ? trade.OrderId : tail.LastOrderId + 1,
-            TimeMs = trade.TimeMs != 0 ? trade.TimeMs : nowMs,
-        }])[0];
+            var nextIds = new Dictionary<string, long>(StringComparer.Ordinal);
+            var nextOrderIds = new Dictionary<string, long>(StringComparer.Ordinal);
+            var result = new List<FakeTrade>(trades.Count);
+            foreach (var trade in trades)
+            {
+                if (!nextIds.ContainsKey(trade.Symbol))
+                {
+                    var tail = tailOf(trade.Symbol);
+                    nextIds[trade.Symbol] = tail.LastId == 0 ? TradeFactory.FirstTradeId : tail.LastId + 1;
+                    nextOrderIds[trade.Symbol] = tail.LastOrderId + 1;
+                }
+
+                result.Add(trade with
+                {
+                    Id = trade.Id != 0 ? trade.Id : nextIds[trade.Symbol]++,
+                    OrderId = trade.OrderId != 0 ? trade.OrderId : nextOrderIds[trade.Symbol]++,
+                    TimeMs = trade.TimeMs != 0 ? trade.TimeMs : nowMs,
+                });
+            }
+
+            return result;
+        }, visibility);
         _tradesChanged.Notify();
         return stored;
     }
+
+    /// <summary>Hides the existing valid rows of a symbol with ids in [<paramref name="fromId"/>, <paramref name="toId"/>] (both
+    /// sides of a self-trade) from userTrades per <paramref name="visibility"/>. Returns how many rows were hidden.</summary>
+    public int HideTrades(string apiKey, string symbol, long fromId, long toId, FakeVisibility visibility)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(symbol);
+        ArgumentNullException.ThrowIfNull(visibility);
+        if (visibility.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(visibility));
+        }
+
+        var hidden = _book.Hide(apiKey, symbol, fromId, toId, visibility, ServerTime.ToUnixTimeMilliseconds());
+        _tradesChanged.Notify();
+        return hidden;
+    }
+
+    /// <summary>Makes every hidden row of the account visible in userTrades now. Returns how many were hidden.</summary>
+    public int RevealTrades(string apiKey)
+    {
+        var revealed = _book.Reveal(apiKey, ServerTime.ToUnixTimeMilliseconds());
+        _tradesChanged.Notify();
+        return revealed;
+    }
+
+    /// <summary>Valid rows of the account that exist but userTrades does not serve yet.</summary>
+    public int HiddenTradeCount(string apiKey) => _book.HiddenCount(apiKey, ServerTime.ToUnixTimeMilliseconds());
+
+    /// <summary>REST lagging the stream: every trade added to the account from now on (also by generators) is hidden from
+    /// userTrades for <paramref name="lag"/> after it is added. <see cref="TimeSpan.Zero"/> turns it off.</summary>
+    public void SetRestVisibilityLag(string apiKey, TimeSpan lag)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lag, TimeSpan.Zero);
+        _book.SetRestLag(apiKey, lag);
+    }
+
+    /// <summary>The account's trades: (symbol, id, side) of every valid row within the history Binance serves (6 months), hidden
+    /// rows included (they exist; a correct client must count them once visible). Corrupt, raw and fabricated rows are not trades.
+    /// A client's ledger must end equal to this set.</summary>
+    public IReadOnlySet<FakeTradeKey> TradeKeys(string apiKey) => _book.Keys(apiKey, HistoryFloorMs());
+
+    /// <summary>Adds a row that fails validation (<paramref name="corruption"/>) but looks like a real row of
+    /// <paramref name="symbol"/> with a readable <paramref name="id"/> (default <see cref="HugeCorruptId"/>) and time (default now).
+    /// It is stored among the symbol's rows in id order, so fromId pages serve it after every real row below its id and time
+    /// windows serve it at its time. New ids do not continue from it, and it is never a trade. Returns the raw JSON served.</summary>
+    public string AddCorruptRow(string apiKey, string symbol, FakeCorruption corruption = FakeCorruption.NaNCommission, long id = HugeCorruptId, long? timeMs = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(symbol);
+        ArgumentOutOfRangeException.ThrowIfLessThan(id, 1);
+        var time = timeMs ?? ServerTime.ToUnixTimeMilliseconds();
+        var raw = RowJson.CorruptRow(symbol, id, time, corruption);
+        _book.AddRaw(apiKey, symbol, id, time, raw, outsideSequence: true);
+        _tradesChanged.Notify();
+        return raw;
+    }
+
+    /// <summary>Activates a fault that reshapes served userTrades pages (foreign symbol rows, fabricated rows, out of id order,
+    /// SELL before BUY); see <see cref="FakePageFault"/>.</summary>
+    public void AddPageFault(FakePageFault fault) => _pageFaults.Add(fault);
+
+    /// <summary>Removes every active page fault. Returns how many there were.</summary>
+    public int ClearPageFaults() => _pageFaults.Clear();
 
     /// <summary>Generates <paramref name="count"/> trade ids for a symbol; ids continue after the symbol's last id. Times ascend and end
     /// near the server time; with <paramref name="startTimeMs"/> they spread evenly from there to now. With
@@ -204,7 +312,7 @@ public sealed class FakeExchange : IAsyncDisposable
         }
 
         var nowMs = ServerTime.ToUnixTimeMilliseconds();
-        var created = _book.Append(apiKey, symbol, tail => TradeFactory.Generate(symbol, tail, count, seed, selfTradePairFraction, nowMs, startTimeMs));
+        var created = _book.Append(apiKey, symbol, nowMs, tail => TradeFactory.Generate(symbol, tail, count, seed, selfTradePairFraction, nowMs, startTimeMs));
         _tradesChanged.Notify();
         return created;
     }
@@ -223,11 +331,11 @@ public sealed class FakeExchange : IAsyncDisposable
     /// <summary>Queues a fault for the next matching userTrades request(s); queued faults apply in order.</summary>
     public void EnqueueFault(FakeFault fault) => _faults.Enqueue(fault);
 
-    /// <summary>Valid rows of one account and symbol, ascending by id.</summary>
+    /// <summary>Valid rows of one account and symbol, ascending by id, hidden rows included.</summary>
     public IReadOnlyList<FakeTrade> Trades(string apiKey, string symbol) => _book.ValidTrades(apiKey, symbol);
 
-    /// <summary>Rows a correct client must count for the account: valid rows within the history Binance serves (6 months);
-    /// a self-trade pair is two rows and both count.</summary>
+    /// <summary>Rows a correct client must count for the account: valid rows within the history Binance serves (6 months), hidden
+    /// rows included; a self-trade pair is two rows and both count. Equals the size of <see cref="TradeKeys"/>.</summary>
     public int ValidTradeCount(string apiKey) => _book.ValidCount(apiKey, HistoryFloorMs());
 
     /// <summary>Clears <see cref="Requests"/> (not <see cref="WriteAttempts"/>).</summary>

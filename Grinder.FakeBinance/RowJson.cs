@@ -46,6 +46,37 @@ internal static class RowJson
         return buffer.ToArray();
     }
 
+    /// <summary>A row shaped like a real one (readable id and time) that fails validation as <paramref name="corruption"/> says.</summary>
+    public static string CorruptRow(string symbol, long id, long timeMs, FakeCorruption corruption)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("symbol", symbol);
+            writer.WriteNumber("id", id);
+            writer.WriteNumber("orderId", id);
+            writer.WriteString("side", "BUY");
+            if (corruption != FakeCorruption.MissingPrice)
+            {
+                writer.WriteString("price", "100");
+            }
+
+            writer.WriteString("qty", corruption == FakeCorruption.NegativeQty ? "-1" : "1");
+            writer.WriteString("realizedPnl", "0");
+            writer.WriteString("quoteQty", "100");
+            writer.WriteString("commission", corruption == FakeCorruption.NaNCommission ? "NaN" : "0.05");
+            writer.WriteString("commissionAsset", "USDT");
+            writer.WriteNumber("time", timeMs);
+            writer.WriteString("positionSide", "BOTH");
+            writer.WriteBoolean("buyer", true);
+            writer.WriteBoolean("maker", false);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
     private static void Write(Utf8JsonWriter writer, FakeTrade trade, bool drift)
     {
         writer.WriteStartObject();

@@ -1,7 +1,19 @@
 namespace Grinder.FakeBinance;
 
 /// <summary>One stored row: a valid <see cref="FakeTrade"/> or a raw (invalid) JSON object served verbatim.</summary>
-internal sealed record StoredRow(long Id, long TimeMs, long Sequence, FakeTrade? Trade, string? Raw);
+/// <param name="Hold">Set while the row is hidden from userTrades (see <see cref="FakeVisibility"/>); guarded by the book's lock.</param>
+/// <param name="OutsideSequence">A raw row whose id is not part of the symbol's id sequence (a corrupt huge id): new ids do not continue from it.</param>
+internal sealed record StoredRow(long Id, long TimeMs, long Sequence, FakeTrade? Trade, string? Raw, RowHold? Hold = null, bool OutsideSequence = false);
+
+/// <summary>Why a row is not served yet: a moment and a number of served requests, both must pass. Mutated under the book's lock.</summary>
+internal sealed class RowHold(long visibleFromMs, int requests)
+{
+    public long VisibleFromMs { get; set; } = visibleFromMs;
+
+    public int RemainingRequests { get; set; } = requests;
+
+    public bool Released(long nowMs) => RemainingRequests <= 0 && nowMs >= VisibleFromMs;
+}
 
 /// <summary>Which rows a userTrades request asks for, after parameter validation.</summary>
 /// <param name="MostRecent">No fromId and no time bounds: Binance returns the most recent trades, so take the last <paramref name="Limit"/>.</param>
@@ -91,8 +103,9 @@ internal sealed class TradeBook
         }
     }
 
-    /// <summary>Adds valid rows in one step. Throws when a (symbol, id, side) already exists: that is the dedup key a client relies on.</summary>
-    public void AddTrades(string apiKey, IReadOnlyList<FakeTrade> trades)
+    /// <summary>Adds valid rows in one step. Throws when a (symbol, id, side) already exists: that is the dedup key a client relies on.
+    /// Rows are hidden per <paramref name="visibility"/>, else per the account's REST lag, else visible at once.</summary>
+    public void AddTrades(string apiKey, IReadOnlyList<FakeTrade> trades, long nowMs, FakeVisibility? visibility = null)
     {
         lock (_gate)
         {
@@ -111,58 +124,158 @@ internal sealed class TradeBook
             {
                 EnsureSymbol(trade.Symbol);
                 account.Keys.Add((trade.Symbol, trade.Id, trade.Side));
-                Insert(account.RowsOf(trade.Symbol), new StoredRow(trade.Id, trade.TimeMs, ++_sequence, trade, null));
+                Insert(account.RowsOf(trade.Symbol), new StoredRow(trade.Id, trade.TimeMs, ++_sequence, trade, null, HoldFor(account, visibility, nowMs)));
             }
         }
     }
 
-    public void AddRaw(string apiKey, string symbol, long id, long timeMs, string raw)
+    public void AddRaw(string apiKey, string symbol, long id, long timeMs, string raw, bool outsideSequence = false)
     {
         lock (_gate)
         {
             var account = AccountOf(apiKey);
             EnsureSymbol(symbol);
-            Insert(account.RowsOf(symbol), new StoredRow(id, timeMs, ++_sequence, null, raw));
+            Insert(account.RowsOf(symbol), new StoredRow(id, timeMs, ++_sequence, null, raw, OutsideSequence: outsideSequence));
         }
     }
 
     /// <summary>Runs <paramref name="create"/> with the symbol's tail and stores what it returns, atomically.</summary>
-    public IReadOnlyList<FakeTrade> Append(string apiKey, string symbol, Func<SymbolTail, IReadOnlyList<FakeTrade>> create)
+    public IReadOnlyList<FakeTrade> Append(string apiKey, string symbol, long nowMs, Func<SymbolTail, IReadOnlyList<FakeTrade>> create, FakeVisibility? visibility = null) =>
+        AppendAcross(apiKey, nowMs, tailOf => create(tailOf(symbol)), visibility);
+
+    /// <summary>Runs <paramref name="create"/> with a lookup of any symbol's tail and stores what it returns, atomically.</summary>
+    public IReadOnlyList<FakeTrade> AppendAcross(string apiKey, long nowMs, Func<Func<string, SymbolTail>, IReadOnlyList<FakeTrade>> create, FakeVisibility? visibility = null)
     {
         lock (_gate)
         {
             var account = AccountOf(apiKey);
-            var rows = account.RowsOf(symbol);
-            var lastValid = rows.LastOrDefault(r => r.Trade is not null)?.Trade;
-            var tail = new SymbolTail(
-                rows.Count == 0 ? 0 : rows.Max(r => r.Id),
-                rows.Where(r => r.Trade is not null).Select(r => r.Trade!.OrderId).DefaultIfEmpty(0).Max(),
-                rows.Count == 0 ? 0 : rows.Max(r => r.TimeMs),
-                lastValid?.Price);
-            var created = create(tail);
-            AddTrades(apiKey, created);
+            var created = create(symbol => TailOf(account.RowsOf(symbol)));
+            AddTrades(apiKey, created, nowMs, visibility);
             return created;
         }
     }
 
-    /// <summary>Rows a userTrades request returns, ascending by id. Rows older than <paramref name="historyFloorMs"/> are out of reach.</summary>
-    public List<StoredRow> Select(string apiKey, string symbol, TradeSelection selection, long historyFloorMs)
+    /// <summary>Rows a userTrades request returns, ascending by id. Rows older than <paramref name="historyFloorMs"/> are out of reach,
+    /// hidden rows are left out. With <paramref name="countsAsRequest"/> the request counts against the symbol's request holds
+    /// (after selecting, so a row hidden for N requests is first seen by request N+1).</summary>
+    public List<StoredRow> Select(string apiKey, string symbol, TradeSelection selection, long historyFloorMs, long nowMs, bool countsAsRequest = true)
     {
         lock (_gate)
         {
             var rows = AccountOf(apiKey).RowsOf(symbol);
-            IEnumerable<StoredRow> matching = rows.Where(r =>
-                r.TimeMs >= historyFloorMs
-                && (selection.OrderId is null || r.Trade?.OrderId == selection.OrderId));
-            if (selection.FromId is { } fromId)
+            var selected = SelectVisible(rows, selection, historyFloorMs, nowMs);
+            if (countsAsRequest)
             {
-                // fromId is inclusive ("Trade id to fetch from": Binance docs).
-                return [.. matching.SkipWhile(r => r.Id < fromId).Take(selection.Limit)];
+                foreach (var row in rows)
+                {
+                    if (row.Hold is { RemainingRequests: > 0 } hold)
+                    {
+                        hold.RemainingRequests--;
+                    }
+                }
             }
 
-            matching = matching.Where(r => r.TimeMs >= selection.FromTimeMs && r.TimeMs <= selection.ToTimeMs);
-            return selection.MostRecent ? [.. matching.TakeLast(selection.Limit)] : [.. matching.Take(selection.Limit)];
+            return selected;
         }
+    }
+
+    /// <summary>Makes every hidden row of the account visible now. Returns how many were still hidden.</summary>
+    public int Reveal(string apiKey, long nowMs)
+    {
+        lock (_gate)
+        {
+            var revealed = 0;
+            foreach (var rows in AccountOf(apiKey).BySymbol.Values)
+            {
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    if (rows[i].Hold is { } hold)
+                    {
+                        revealed += hold.Released(nowMs) ? 0 : 1;
+                        rows[i] = rows[i] with { Hold = null };
+                    }
+                }
+            }
+
+            return revealed;
+        }
+    }
+
+    /// <summary>Hides the valid rows of a symbol with ids in [<paramref name="fromId"/>, <paramref name="toId"/>]. Returns how many.</summary>
+    public int Hide(string apiKey, string symbol, long fromId, long toId, FakeVisibility visibility, long nowMs)
+    {
+        lock (_gate)
+        {
+            var rows = AccountOf(apiKey).RowsOf(symbol);
+            var hidden = 0;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (rows[i].Trade is not null && rows[i].Id >= fromId && rows[i].Id <= toId)
+                {
+                    rows[i] = rows[i] with { Hold = new RowHold(visibility.VisibleFromMs(nowMs), visibility.Requests) };
+                    hidden++;
+                }
+            }
+
+            return hidden;
+        }
+    }
+
+    /// <summary>Valid rows still hidden from userTrades.</summary>
+    public int HiddenCount(string apiKey, long nowMs)
+    {
+        lock (_gate)
+        {
+            return AccountOf(apiKey).BySymbol.Values.Sum(rows => rows.Count(r => r.Trade is not null && r.Hold is { } hold && !hold.Released(nowMs)));
+        }
+    }
+
+    /// <summary>Every trade added from now on is hidden from userTrades for <paramref name="lag"/> (zero: visible at once).</summary>
+    public void SetRestLag(string apiKey, TimeSpan lag)
+    {
+        lock (_gate)
+        {
+            AccountOf(apiKey).RestLag = lag;
+        }
+    }
+
+    /// <summary>(symbol, id, side) of every valid row within the history Binance serves, hidden rows included.</summary>
+    public IReadOnlySet<FakeTradeKey> Keys(string apiKey, long historyFloorMs)
+    {
+        lock (_gate)
+        {
+            return AccountOf(apiKey).BySymbol.Values
+                .SelectMany(rows => rows)
+                .Where(r => r.Trade is not null && r.TimeMs >= historyFloorMs)
+                .Select(r => new FakeTradeKey(r.Trade!.Symbol, r.Trade.Id, r.Trade.Side))
+                .ToHashSet();
+        }
+    }
+
+    private static List<StoredRow> SelectVisible(List<StoredRow> rows, TradeSelection selection, long historyFloorMs, long nowMs)
+    {
+        IEnumerable<StoredRow> matching = rows.Where(r =>
+            r.TimeMs >= historyFloorMs
+            && (r.Hold is null || r.Hold.Released(nowMs))
+            && (selection.OrderId is null || r.Trade?.OrderId == selection.OrderId));
+        if (selection.FromId is { } fromId)
+        {
+            // fromId is inclusive ("Trade id to fetch from": Binance docs).
+            return [.. matching.SkipWhile(r => r.Id < fromId).Take(selection.Limit)];
+        }
+
+        matching = matching.Where(r => r.TimeMs >= selection.FromTimeMs && r.TimeMs <= selection.ToTimeMs);
+        return selection.MostRecent ? [.. matching.TakeLast(selection.Limit)] : [.. matching.Take(selection.Limit)];
+    }
+
+    private static RowHold? HoldFor(Account account, FakeVisibility? visibility, long nowMs)
+    {
+        if (visibility is not null)
+        {
+            return new RowHold(visibility.VisibleFromMs(nowMs), visibility.Requests);
+        }
+
+        return account.RestLag > TimeSpan.Zero ? new RowHold(nowMs + (long)account.RestLag.TotalMilliseconds, 0) : null;
     }
 
     public IReadOnlyList<FakeTrade> ValidTrades(string apiKey, string symbol)
@@ -179,6 +292,16 @@ internal sealed class TradeBook
         {
             return AccountOf(apiKey).BySymbol.Values.Sum(rows => rows.Count(r => r.Trade is not null && r.TimeMs >= historyFloorMs));
         }
+    }
+
+    private static SymbolTail TailOf(List<StoredRow> rows)
+    {
+        var lastValid = rows.LastOrDefault(r => r.Trade is not null)?.Trade;
+        return new SymbolTail(
+            rows.Where(r => !r.OutsideSequence).Select(r => r.Id).DefaultIfEmpty(0).Max(),
+            rows.Where(r => r.Trade is not null).Select(r => r.Trade!.OrderId).DefaultIfEmpty(0).Max(),
+            rows.Count == 0 ? 0 : rows.Max(r => r.TimeMs),
+            lastValid?.Price);
     }
 
     private static void Insert(List<StoredRow> rows, StoredRow row)
@@ -209,6 +332,9 @@ internal sealed class TradeBook
     private sealed class Account(string secret)
     {
         public string Secret { get; set; } = secret;
+
+        /// <summary>How long new trades stay hidden from userTrades (REST lagging the stream).</summary>
+        public TimeSpan RestLag { get; set; }
 
         public Dictionary<string, List<StoredRow>> BySymbol { get; } = new(StringComparer.Ordinal);
 
