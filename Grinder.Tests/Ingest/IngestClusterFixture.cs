@@ -3,6 +3,7 @@ using System.Globalization;
 using Grinder.FakeBinance;
 using Grinder.Grains;
 using Grinder.Grains.Ingest;
+using Grinder.Grains.Ledger;
 using Grinder.Silo.Hosting;
 using Grinder.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ namespace Grinder.Tests.Ingest;
 /// </summary>
 public sealed class IngestClusterFixture : IAsyncLifetime
 {
-    public const int AccountCount = 8;
+    public const int AccountCount = 16;
     public static readonly string[] Symbols = ["BTCUSDT", "ETHUSDT"];
     private static readonly ConcurrentDictionary<string, LogCapture> Captures = new();
     private readonly string id = Guid.NewGuid().ToString("N");
@@ -71,6 +72,12 @@ public sealed class IngestClusterFixture : IAsyncLifetime
     public IReadOnlyList<FakeTrade> NewTrades(string account, string symbol, int count, int seed, double selfTradePairFraction = 0) =>
         Exchange.GenerateTrades(KeyOf(account), symbol, count, seed, selfTradePairFraction, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
+    /// <summary>The ledger as the silos see it (each silo's own instance on the same database).</summary>
+    public IFillLedger Ledger => LedgerOf(Cluster);
+
+    public static IFillLedger LedgerOf(TestCluster cluster) =>
+        ((InProcessSiloHandle)cluster.Silos.First()).SiloHost.Services.GetRequiredService<IFillLedger>();
+
     public IFillIngestGrain Account(string account) => Grains.GetGrain<IFillIngestGrain>(ConfiguredAccount.GrainKeyFor(account));
 
     /// <summary>Another cluster (own cluster id, same service id and database): a second activation of every account.</summary>
@@ -104,6 +111,9 @@ public sealed class IngestClusterFixture : IAsyncLifetime
         builder.Properties["Grinder:Ingest:Enabled"] = "true";
         builder.Properties["Grinder:Ingest:PollInterval"] = "00:00:01";
         builder.Properties["Grinder:Ingest:KeeperInterval"] = "00:00:02";
+        // The trailing re-scan at test speed: every 2 s over the last minute (defaults 1 min over 10 min).
+        builder.Properties["Grinder:Ingest:RescanInterval"] = "00:00:02";
+        builder.Properties["Grinder:Ingest:RescanWindow"] = "00:01:00";
         builder.Properties["Grinder:Binance:BaseUrl"] = exchange.ToString();
         builder.Properties["Grinder:Binance:DefaultRetryAfter"] = "00:00:02";
         builder.Properties["Grinder:Binance:WeightLimitPerMinute"] = "1000000";

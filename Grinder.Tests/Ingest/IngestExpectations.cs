@@ -1,5 +1,6 @@
 using Grinder.FakeBinance;
 using Grinder.Grains;
+using Grinder.Grains.Ledger;
 using Grinder.Tests.Infrastructure;
 
 namespace Grinder.Tests.Ingest;
@@ -40,5 +41,40 @@ public static class IngestExpectations
     {
         var start = (await account.GetSnapshotAsync()).Polls;
         return await Eventually.ReturnsAsync(account.GetSnapshotAsync, snapshot => snapshot.Polls >= start + more, TimeSpan.FromSeconds(60), $"{more} more polls");
+    }
+
+    /// <summary>Every ledger row of <paramref name="account"/>, in ledger order.</summary>
+    public static async Task<List<LedgerRow>> RowsAsync(IFillLedger ledger, string account)
+    {
+        var rows = new List<LedgerRow>();
+        await foreach (var row in ledger.QueryAsync(new FillQuery(account, null, null, null, null, null), CancellationToken.None))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// The end of every test that moves fills: the ledger's set of (symbol, id, side) equals the exchange's trades exactly,
+    /// and the account's totals (what /metrics serves) equal the sums of the ledger's rows.
+    /// </summary>
+    public static async Task LedgerEqualsExchangeAsync(IFillLedger ledger, string account, FakeExchange exchange, string apiKey)
+    {
+        var rows = await RowsAsync(ledger, account);
+        var keys = rows.Select(row => new FakeTradeKey(row.Trade.Symbol, row.Trade.Id, row.Trade.Side == Grinder.Grains.Binance.FillSide.Buy ? "BUY" : "SELL")).ToList();
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        var expected = exchange.TradeKeys(apiKey);
+        var missing = expected.Except(keys).Order().Take(10).ToList();
+        var extra = keys.Except(expected).Order().Take(10).ToList();
+        Assert.True(missing.Count == 0 && extra.Count == 0, $"ledger differs from the exchange: missing [{string.Join(", ", missing)}], extra [{string.Join(", ", extra)}]");
+
+        var totals = await ledger.GetTotalsAsync(account, CancellationToken.None);
+        var counted = rows.Where(row => !row.PreLedger).ToList();
+        Assert.Equal(rows.Count, totals.Count);
+        Assert.Equal(rows.Sum(row => row.Trade.Notional), totals.Buckets.Values.Sum(bucket => bucket.Notional));
+        Assert.Equal(rows.Sum(row => Math.Max(0m, row.Trade.Commission)), totals.Buckets.Values.Sum(bucket => bucket.Fees));
+        Assert.Equal(rows.Sum(row => Math.Max(0m, -row.Trade.Commission)), totals.Buckets.Values.Sum(bucket => bucket.Rebates));
+        Assert.Equal(counted.Count(row => row.FirstSeenBy == FillFeeder.Rescan), totals.Recovered);
     }
 }
