@@ -1,4 +1,6 @@
 using Grinder.Grains;
+using Grinder.Grains.Ledger;
+using Grinder.Silo.Ledger;
 using Grinder.Silo.Storage;
 using Orleans.Runtime.Hosting;
 
@@ -7,13 +9,18 @@ namespace Grinder.Silo.Hosting;
 /// <summary>Local mode (design.md §7): nothing else installed or running.</summary>
 public static class LocalHostingExtensions
 {
-    /// <summary>Localhost clustering and durable file-backed grain storage under <paramref name="dataDirectory"/>.</summary>
+    /// <summary>
+    /// Localhost clustering, durable file-backed grain storage and the SQLite fill ledger (<c>ledger.db</c>) under
+    /// <paramref name="dataDirectory"/>.
+    /// </summary>
     public static ISiloBuilder UseGrinderLocal(this ISiloBuilder silo, string dataDirectory, int siloPort, int gatewayPort)
     {
         silo.UseLocalhostClustering(siloPort, gatewayPort);
         silo.AddGrinderPlacement();
         silo.Services.AddGrainStorage(GrinderStorage.Name, (services, name) =>
             ActivatorUtilities.CreateInstance<FileGrainStorage>(services, name, dataDirectory));
+        silo.Services.AddSingleton<IFillLedger>(services =>
+            new SqliteFillLedger(dataDirectory, services.GetRequiredService<ILogger<SqliteFillLedger>>()));
         return silo;
     }
 }

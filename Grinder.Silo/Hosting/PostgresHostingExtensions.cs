@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Grinder.Grains;
+using Grinder.Grains.Ledger;
+using Grinder.Silo.Ledger;
 using Grinder.Silo.Storage;
 using Npgsql;
 
@@ -14,7 +16,8 @@ public static class PostgresHostingExtensions
     /// <summary>
     /// Configures ADO.NET clustering and the <see cref="GrinderStorage.Name"/> grain storage on PostgreSQL,
     /// stores grain state as System.Text.Json so operators can read it with psql, and applies the schema
-    /// (<see cref="PostgresSchemaMigrator"/>) in the silo lifecycle before membership or storage start.
+    /// (<see cref="PostgresSchemaMigrator"/>) in the silo lifecycle before membership or storage start, and registers
+    /// the <see cref="PostgresFillLedger"/> on the same database.
     /// The connection string gets <see cref="PostgresConnectionDefaults"/> where it does not set them.
     /// </summary>
     /// <param name="silo">The silo to configure.</param>
@@ -38,9 +41,14 @@ public static class PostgresHostingExtensions
         // registration makes the same invariant resolvable through DbProviderFactories for anything else.
         DbProviderFactories.RegisterFactory(Invariant, NpgsqlFactory.Instance);
 
+        // The fill ledger shares the database; it waits on the gate, which opens once this silo's migration
+        // (which creates the ledger tables) has succeeded.
+        var schema = new PostgresSchemaGate();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services =>
             new PostgresSchemaMigrationParticipant(
-                connectionString, services.GetRequiredService<ILogger<PostgresSchemaMigrationParticipant>>()));
+                connectionString, services.GetRequiredService<ILogger<PostgresSchemaMigrationParticipant>>(), schema));
+        silo.Services.AddSingleton<IFillLedger>(services =>
+            new PostgresFillLedger(connectionString, schema, services.GetRequiredService<ILogger<PostgresFillLedger>>()));
 
         silo.UseAdoNetClustering(options =>
         {

@@ -10,7 +10,8 @@ namespace Grinder.Silo.Storage;
 /// </summary>
 public sealed partial class PostgresSchemaMigrationParticipant(
     string connectionString,
-    ILogger<PostgresSchemaMigrationParticipant> logger) : ILifecycleParticipant<ISiloLifecycle>
+    ILogger<PostgresSchemaMigrationParticipant> logger,
+    PostgresSchemaGate? gate = null) : ILifecycleParticipant<ISiloLifecycle>
 {
     /// <summary>
     /// Lifecycle stage of the migration: before <see cref="ServiceLifecycleStage.RuntimeInitialize"/>,
@@ -34,6 +35,7 @@ public sealed partial class PostgresSchemaMigrationParticipant(
             try
             {
                 await PostgresSchemaMigrator.MigrateAsync(connectionString, logger, cancellationToken);
+                gate?.MarkMigrated();
                 return;
             }
             catch (NpgsqlException e) when (e.IsTransient && DateTimeOffset.UtcNow + delay < deadline)

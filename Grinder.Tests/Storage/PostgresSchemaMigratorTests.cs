@@ -27,7 +27,7 @@ public sealed class PostgresSchemaMigratorTests(PostgresDatabaseFixture fixture)
             database.ConnectionString, PostgresMigrationScript.Embedded, NullLogger.Instance, CancellationToken.None);
 
         var embedded = PostgresMigrationScript.Embedded.Select(s => s.Name).ToArray();
-        Assert.Equal(["001_orleans_query.sql", "002_cluster_membership.sql", "003_grain_state.sql", "004_grain_state_edit_guard.sql"], embedded);
+        Assert.Equal(["001_orleans_query.sql", "002_cluster_membership.sql", "003_grain_state.sql", "004_grain_state_edit_guard.sql", "005_fill_ledger.sql"], embedded);
         Assert.Equal(embedded, first);
         Assert.Empty(second);
         var recorded = await database.QueryAsync("SELECT script_name, sha256 FROM grinder_schema_migrations ORDER BY script_name");

@@ -1,0 +1,528 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Grinder.Grains;
+using Grinder.Grains.Binance;
+using Grinder.Grains.Ledger;
+using Grinder.Silo.Storage;
+using Npgsql;
+
+namespace Grinder.Silo.Ledger;
+
+/// <summary>
+/// The fill ledger on PostgreSQL (tables of <c>infra/postgres/005_fill_ledger.sql</c>). One append is one round trip:
+/// a batch of three statements in one implicit transaction. The first inserts the rows (arrays through
+/// <c>unnest</c>), raises the totals by exactly the rows it inserted and reports the keys; the other two read the
+/// account's totals afterwards. Exactly once rests on the primary key and <c>ON CONFLICT DO NOTHING</c>: a row that
+/// a concurrent append inserted first waits for that append's commit and is then not inserted, and so not counted.
+/// </summary>
+public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
+{
+    // Concurrent appends lock rows in one global order (fills by key, then totals, then asset totals: see
+    // LedgerBatchPlan and the ORDER BY clauses), so a deadlock should not happen; if PostgreSQL still reports one,
+    // the whole batch was rolled back and is simply sent again.
+    private const int MaxAttempts = 3;
+
+    // Parameters: account, source, feeder, seen_ms, then one array per column of the batch's distinct rows in key
+    // order. Every CTE of a statement sees the snapshot taken at its start (PostgreSQL docs, "Data-Modifying
+    // Statements in WITH"): "mismatched" therefore compares with rows that existed before this statement, and the
+    // totals rise by the RETURNING rows of "inserted", which are exactly the rows this statement added.
+    private const string AppendSql = """
+        WITH input AS (
+            SELECT *
+              FROM unnest(@symbols, @trade_ids, @order_ids, @sides, @makers, @prices, @qtys, @quote_qtys,
+                          @realized_pnls, @commissions, @commission_assets, @times, @position_sides)
+                   WITH ORDINALITY
+                   AS i(symbol, trade_id, order_id, side, maker, price, qty, quote_qty,
+                        realized_pnl, commission, commission_asset, time_ms, position_side, ord)
+        ),
+        inserted AS (
+            INSERT INTO grinder_fills (account, symbol, trade_id, side, order_id, price, qty, quote_qty, realized_pnl,
+                                       commission, commission_asset, time_ms, buyer, maker, position_side,
+                                       source, first_seen_ms, first_seen_by, pre_ledger)
+            SELECT @account, i.symbol, i.trade_id, i.side, i.order_id, i.price, i.qty, i.quote_qty, i.realized_pnl,
+                   i.commission, i.commission_asset, i.time_ms, i.side = 'BUY', i.maker, i.position_side,
+                   @source, @seen_ms, @feeder,
+                   -- Counted by the version before the ledger: below its high-water mark, or at it on a counted side.
+                   COALESCE(i.trade_id < m.high_water_id
+                            OR (i.trade_id = m.high_water_id
+                                AND CASE i.side WHEN 'BUY' THEN m.buy_counted ELSE m.sell_counted END), false)
+              FROM input i
+              LEFT JOIN grinder_fill_legacy_marks m ON m.account = @account AND m.symbol = i.symbol
+             ORDER BY i.ord
+            ON CONFLICT ON CONSTRAINT grinder_fills_key DO NOTHING
+            RETURNING symbol, trade_id, side, maker, price, qty, commission, commission_asset, pre_ledger
+        ),
+        mismatched AS (
+            SELECT i.symbol, i.trade_id, i.side
+              FROM input i
+              JOIN grinder_fills f
+                ON f.account = @account AND f.symbol = i.symbol AND f.trade_id = i.trade_id AND f.side = i.side
+             WHERE (f.price, f.qty, f.quote_qty, f.realized_pnl, f.commission, f.commission_asset)
+                   IS DISTINCT FROM (i.price, i.qty, i.quote_qty, i.realized_pnl, i.commission, i.commission_asset)
+        ),
+        bucket_delta AS (
+            SELECT CASE side WHEN 'BUY' THEN 'buy' ELSE 'sell' END AS side,
+                   CASE WHEN maker THEN 'maker' ELSE 'taker' END AS liquidity,
+                   count(*) AS fills,
+                   sum(qty * price) AS notional,
+                   sum(GREATEST(commission, 0)) AS fees,
+                   sum(GREATEST(-commission, 0)) AS rebates
+              FROM inserted
+             WHERE NOT pre_ledger
+             GROUP BY 1, 2
+        ),
+        totals AS (
+            INSERT INTO grinder_fill_totals AS t (account, source, side, liquidity, fills, notional, fees, rebates, recovered)
+            SELECT @account, @source, side, liquidity, fills, notional, fees, rebates,
+                   CASE WHEN @feeder = 'rescan' THEN fills ELSE 0 END
+              FROM bucket_delta
+             ORDER BY side, liquidity
+            ON CONFLICT ON CONSTRAINT grinder_fill_totals_key DO UPDATE
+               SET fills = t.fills + excluded.fills,
+                   notional = t.notional + excluded.notional,
+                   fees = t.fees + excluded.fees,
+                   rebates = t.rebates + excluded.rebates,
+                   recovered = t.recovered + excluded.recovered
+        ),
+        asset_delta AS (
+            SELECT commission_asset AS asset, sum(GREATEST(commission, 0)) AS fees, sum(GREATEST(-commission, 0)) AS rebates
+              FROM inserted
+             WHERE NOT pre_ledger
+             GROUP BY commission_asset
+        ),
+        assets AS (
+            INSERT INTO grinder_fill_asset_totals AS a (account, asset, fees, rebates)
+            SELECT @account, asset, fees, rebates FROM asset_delta ORDER BY asset
+            ON CONFLICT ON CONSTRAINT grinder_fill_asset_totals_key DO UPDATE
+               SET fees = a.fees + excluded.fees, rebates = a.rebates + excluded.rebates
+        )
+        SELECT true AS is_inserted, symbol, trade_id, side, pre_ledger FROM inserted
+        UNION ALL
+        SELECT false, symbol, trade_id, side, false FROM mismatched
+        """;
+
+    private const string TotalsSql = """
+        SELECT source, side, liquidity, fills, notional, fees, rebates, recovered
+          FROM grinder_fill_totals WHERE account = @account
+        """;
+
+    private const string AssetTotalsSql = """
+        SELECT asset, fees, rebates FROM grinder_fill_asset_totals WHERE account = @account
+        """;
+
+    // Claims the account in grinder_fill_legacy_imports first: every other part joins "claimed", so a second import
+    // (or one racing this one, which waits on the claimed key) writes nothing.
+    private const string ImportSql = """
+        WITH claimed AS (
+            INSERT INTO grinder_fill_legacy_imports (account) VALUES (@account)
+            ON CONFLICT ON CONSTRAINT grinder_fill_legacy_imports_key DO NOTHING
+            RETURNING account
+        ),
+        marks AS (
+            INSERT INTO grinder_fill_legacy_marks (account, symbol, high_water_id, buy_counted, sell_counted)
+            SELECT c.account, m.symbol, m.high_water_id, m.buy_counted, m.sell_counted
+              FROM claimed c
+             CROSS JOIN unnest(@mark_symbols, @mark_ids, @mark_buys, @mark_sells) AS m(symbol, high_water_id, buy_counted, sell_counted)
+            ON CONFLICT ON CONSTRAINT grinder_fill_legacy_marks_key DO NOTHING
+        ),
+        totals AS (
+            INSERT INTO grinder_fill_totals AS t (account, source, side, liquidity, fills, notional, fees, rebates, recovered)
+            SELECT c.account, b.source, b.side, b.liquidity, b.fills, b.notional, b.fees, b.rebates, 0
+              FROM claimed c
+             CROSS JOIN unnest(@bucket_sources, @bucket_sides, @bucket_liquidities, @bucket_fills, @bucket_notionals,
+                               @bucket_fees, @bucket_rebates) AS b(source, side, liquidity, fills, notional, fees, rebates)
+             ORDER BY b.source, b.side, b.liquidity
+            ON CONFLICT ON CONSTRAINT grinder_fill_totals_key DO UPDATE
+               SET fills = t.fills + excluded.fills,
+                   notional = t.notional + excluded.notional,
+                   fees = t.fees + excluded.fees,
+                   rebates = t.rebates + excluded.rebates
+        ),
+        assets AS (
+            INSERT INTO grinder_fill_asset_totals AS a (account, asset, fees, rebates)
+            SELECT c.account, x.asset, x.fees, x.rebates
+              FROM claimed c
+             CROSS JOIN unnest(@asset_names, @asset_fees, @asset_rebates) AS x(asset, fees, rebates)
+             ORDER BY x.asset
+            ON CONFLICT ON CONSTRAINT grinder_fill_asset_totals_key DO UPDATE
+               SET fees = a.fees + excluded.fees, rebates = a.rebates + excluded.rebates
+        )
+        SELECT count(*) FROM claimed
+        """;
+
+    private const string RowColumns = """
+        account, source, symbol, trade_id, side, order_id, price, qty, quote_qty, realized_pnl, commission,
+        commission_asset, time_ms, maker, position_side, first_seen_ms, first_seen_by, pre_ledger
+        """;
+
+    private readonly NpgsqlDataSource dataSource;
+    private readonly PostgresSchemaGate schema;
+    private readonly ILogger<PostgresFillLedger> logger;
+
+    /// <param name="connectionString">The Grinder database (the silo's, with its defaults applied).</param>
+    /// <param name="schema">Opens when the ledger tables exist; every operation waits on it.</param>
+    public PostgresFillLedger(string connectionString, PostgresSchemaGate schema, ILogger<PostgresFillLedger> logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        this.schema = schema ?? throw new ArgumentNullException(nameof(schema));
+        this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        dataSource = NpgsqlDataSource.Create(connectionString);
+    }
+
+    /// <inheritdoc />
+    public async Task<LedgerAppendResult> AppendAsync(LedgerBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var plan = LedgerBatchPlan.Create(batch.Trades);
+        if (plan.Trades.Count == 0)
+        {
+            return new LedgerAppendResult([], [], [], await GetTotalsAsync(batch.Account, cancellationToken));
+        }
+
+        await schema.WaitAsync(cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await AppendOnceAsync(batch, plan, cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < MaxAttempts)
+            {
+                LogDeadlockRetry(logger, batch.Account, plan.Trades.Count, attempt);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<AccountTotals> GetTotalsAsync(string account, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        await schema.WaitAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        AddTotalsCommands(batch, account);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadTotalsAsync(reader, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<AccountTotals> ImportLegacyAsync(LegacyImport import, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(import);
+        await schema.WaitAsync(cancellationToken);
+        var buckets = import.Buckets.ToList();
+        var assets = import.ByAsset.ToList();
+        var command = new NpgsqlBatchCommand(ImportSql);
+        command.Parameters.Add(new NpgsqlParameter<string>("account", import.Account));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("mark_symbols", import.Marks.Select(m => m.Symbol).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("mark_ids", import.Marks.Select(m => m.HighWaterId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<bool[]>("mark_buys", import.Marks.Select(m => m.BuyCounted).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<bool[]>("mark_sells", import.Marks.Select(m => m.SellCounted).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("bucket_sources", buckets.Select(b => b.Key.Source).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("bucket_sides", buckets.Select(b => LedgerCodes.BucketSide(b.Key.Side)).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("bucket_liquidities", buckets.Select(b => LedgerCodes.Liquidity(b.Key.Liquidity)).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("bucket_fills", buckets.Select(b => b.Value.Count).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<decimal[]>("bucket_notionals", buckets.Select(b => b.Value.Notional).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<decimal[]>("bucket_fees", buckets.Select(b => b.Value.Fees).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<decimal[]>("bucket_rebates", buckets.Select(b => b.Value.Rebates).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("asset_names", assets.Select(a => a.Key).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<decimal[]>("asset_fees", assets.Select(a => a.Value.Fees).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<decimal[]>("asset_rebates", assets.Select(a => a.Value.Rebates).ToArray()));
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(command);
+        AddTotalsCommands(batch, import.Account);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var imported = reader.GetInt64(0) == 1;
+        await reader.NextResultAsync(cancellationToken);
+        var totals = await ReadTotalsAsync(reader, cancellationToken);
+        if (imported)
+        {
+            LogLegacyImported(logger, import.Account, totals.Count, import.Marks.Count);
+        }
+
+        return totals;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LedgerRow> QueryAsync(FillQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await schema.WaitAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = BuildQuery(connection, query);
+        // Rows are read from the network as the caller consumes them: a CSV export of millions of rows holds one
+        // row at a time, never the whole result.
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return ReadRow(reader);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SymbolSummary>> SummarizeAsync(string account, long? fromMs, long? toMs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        await schema.WaitAsync(cancellationToken);
+        var where = new StringBuilder("account = @account");
+        AppendTimeFilter(where, fromMs, toMs);
+        var perSymbol = new NpgsqlBatchCommand($"""
+            SELECT symbol,
+                   count(*),
+                   COALESCE(sum(qty) FILTER (WHERE side = 'BUY'), 0),
+                   COALESCE(sum(qty) FILTER (WHERE side = 'SELL'), 0),
+                   COALESCE(sum(qty * price) FILTER (WHERE side = 'BUY'), 0),
+                   COALESCE(sum(qty * price) FILTER (WHERE side = 'SELL'), 0),
+                   sum(realized_pnl)
+              FROM grinder_fills
+             WHERE {where}
+             GROUP BY symbol
+             ORDER BY symbol
+            """);
+        var perAsset = new NpgsqlBatchCommand($"""
+            SELECT symbol, commission_asset, sum(GREATEST(commission, 0)), sum(GREATEST(-commission, 0))
+              FROM grinder_fills
+             WHERE {where}
+             GROUP BY symbol, commission_asset
+             ORDER BY symbol, commission_asset
+            """);
+        foreach (var command in new[] { perSymbol, perAsset })
+        {
+            AddFilterParameters(command.Parameters, account, fromMs, toMs);
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(perSymbol);
+        batch.BatchCommands.Add(perAsset);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var symbols = new List<(string Symbol, long Fills, decimal BuyQty, decimal SellQty, decimal BuyNotional, decimal SellNotional, decimal Pnl)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            symbols.Add((reader.GetString(0), reader.GetInt64(1), reader.GetDecimal(2), reader.GetDecimal(3),
+                reader.GetDecimal(4), reader.GetDecimal(5), reader.GetDecimal(6)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var assets = new Dictionary<string, Dictionary<string, AssetTotals>>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var symbol = reader.GetString(0);
+            if (!assets.TryGetValue(symbol, out var byAsset))
+            {
+                assets[symbol] = byAsset = new Dictionary<string, AssetTotals>(StringComparer.Ordinal);
+            }
+
+            byAsset[reader.GetString(1)] = new AssetTotals(reader.GetDecimal(2), reader.GetDecimal(3));
+        }
+
+        return symbols
+            .Select(s => new SymbolSummary(s.Symbol, s.Fills, s.BuyQty, s.SellQty, s.BuyNotional, s.SellNotional, s.Pnl,
+                assets.TryGetValue(s.Symbol, out var byAsset) ? byAsset : new Dictionary<string, AssetTotals>(StringComparer.Ordinal)))
+            .ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await schema.WaitAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT 1 FROM grinder_fill_legacy_imports LIMIT 1", connection);
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+
+    private async Task<LedgerAppendResult> AppendOnceAsync(LedgerBatch batch, LedgerBatchPlan plan, CancellationToken cancellationToken)
+    {
+        var trades = plan.Trades;
+        var append = new NpgsqlBatchCommand(AppendSql);
+        var parameters = append.Parameters;
+        parameters.Add(new NpgsqlParameter<string>("account", batch.Account));
+        parameters.Add(new NpgsqlParameter<string>("source", batch.Source));
+        parameters.Add(new NpgsqlParameter<string>("feeder", LedgerCodes.Feeder(batch.Feeder)));
+        parameters.Add(new NpgsqlParameter<long>("seen_ms", batch.SeenAtMs));
+        parameters.Add(new NpgsqlParameter<string[]>("symbols", Column(trades, t => t.Symbol)));
+        parameters.Add(new NpgsqlParameter<long[]>("trade_ids", Column(trades, t => t.Id)));
+        parameters.Add(new NpgsqlParameter<long[]>("order_ids", Column(trades, t => t.OrderId)));
+        parameters.Add(new NpgsqlParameter<string[]>("sides", Column(trades, t => LedgerCodes.Side(t.Side))));
+        parameters.Add(new NpgsqlParameter<bool[]>("makers", Column(trades, t => t.Liquidity == FillLiquidity.Maker)));
+        parameters.Add(new NpgsqlParameter<decimal[]>("prices", Column(trades, t => t.Price)));
+        parameters.Add(new NpgsqlParameter<decimal[]>("qtys", Column(trades, t => t.Qty)));
+        parameters.Add(new NpgsqlParameter<decimal[]>("quote_qtys", Column(trades, t => t.QuoteQty)));
+        parameters.Add(new NpgsqlParameter<decimal[]>("realized_pnls", Column(trades, t => t.RealizedPnl)));
+        parameters.Add(new NpgsqlParameter<decimal[]>("commissions", Column(trades, t => t.Commission)));
+        parameters.Add(new NpgsqlParameter<string[]>("commission_assets", Column(trades, t => t.CommissionAsset)));
+        parameters.Add(new NpgsqlParameter<long[]>("times", Column(trades, t => t.TimeMs)));
+        parameters.Add(new NpgsqlParameter<string[]>("position_sides", Column(trades, t => t.PositionSide)));
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Without an explicit transaction the statements of a batch run in one implicit transaction (they are sent
+        // before a single Sync message: PostgreSQL protocol, "Extended Query"), so the insert, the totals and the
+        // read-back commit together, in one round trip.
+        await using var npgsqlBatch = new NpgsqlBatch(connection);
+        npgsqlBatch.BatchCommands.Add(append);
+        AddTotalsCommands(npgsqlBatch, batch.Account);
+        await using var reader = await npgsqlBatch.ExecuteReaderAsync(cancellationToken);
+
+        var inserted = new List<FillKey>();
+        var preLedger = new List<FillKey>();
+        var mismatched = new List<FillKey>(plan.InBatchMismatches);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var key = new FillKey(reader.GetString(1), reader.GetInt64(2), LedgerCodes.ParseSide(reader.GetString(3)));
+            if (!reader.GetBoolean(0))
+            {
+                if (!mismatched.Contains(key))
+                {
+                    mismatched.Add(key);
+                }
+            }
+            else if (reader.GetBoolean(4))
+            {
+                preLedger.Add(key);
+            }
+            else
+            {
+                inserted.Add(key);
+            }
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var totals = await ReadTotalsAsync(reader, cancellationToken);
+        return new LedgerAppendResult(inserted, preLedger, mismatched, totals);
+    }
+
+    private static T[] Column<T>(IReadOnlyList<ParsedTrade> trades, Func<ParsedTrade, T> select)
+    {
+        var values = new T[trades.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = select(trades[i]);
+        }
+
+        return values;
+    }
+
+    private static void AddTotalsCommands(NpgsqlBatch batch, string account)
+    {
+        var totals = new NpgsqlBatchCommand(TotalsSql);
+        totals.Parameters.Add(new NpgsqlParameter<string>("account", account));
+        var assets = new NpgsqlBatchCommand(AssetTotalsSql);
+        assets.Parameters.Add(new NpgsqlParameter<string>("account", account));
+        batch.BatchCommands.Add(totals);
+        batch.BatchCommands.Add(assets);
+    }
+
+    /// <summary>Reads the two result sets of <see cref="AddTotalsCommands"/>, starting at the current one.</summary>
+    private static async Task<AccountTotals> ReadTotalsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var builder = new LedgerTotalsBuilder();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var bucket = new TotalsBucket(reader.GetString(0), LedgerCodes.ParseBucketSide(reader.GetString(1)), LedgerCodes.ParseLiquidity(reader.GetString(2)));
+            builder.AddBucket(bucket, new FillTotals(reader.GetInt64(3), reader.GetDecimal(4), reader.GetDecimal(5), reader.GetDecimal(6)), reader.GetInt64(7));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            builder.AddAsset(reader.GetString(0), new AssetTotals(reader.GetDecimal(1), reader.GetDecimal(2)));
+        }
+
+        return builder.Build();
+    }
+
+    private static NpgsqlCommand BuildQuery(NpgsqlConnection connection, FillQuery query)
+    {
+        // Only the filters a query has are in its text: a handful of distinct statements, each with a plan that
+        // uses the (account, time_ms, symbol, trade_id, side) index, and each prepared automatically once it repeats.
+        var sql = new StringBuilder("SELECT ").Append(RowColumns).Append(" FROM grinder_fills WHERE account = @account");
+        var command = new NpgsqlCommand { Connection = connection };
+        if (query.Symbol is not null)
+        {
+            sql.Append(" AND symbol = @symbol");
+            command.Parameters.Add(new NpgsqlParameter<string>("symbol", query.Symbol));
+        }
+
+        AppendTimeFilter(sql, query.FromMs, query.ToMs);
+        if (query.After is { } after)
+        {
+            sql.Append(" AND (time_ms, symbol, trade_id, side) > (@after_time, @after_symbol, @after_id, @after_side)");
+            command.Parameters.Add(new NpgsqlParameter<long>("after_time", after.TimeMs));
+            command.Parameters.Add(new NpgsqlParameter<string>("after_symbol", after.Symbol));
+            command.Parameters.Add(new NpgsqlParameter<long>("after_id", after.TradeId));
+            command.Parameters.Add(new NpgsqlParameter<string>("after_side", LedgerCodes.Side(after.Side)));
+        }
+
+        sql.Append(" ORDER BY time_ms, symbol, trade_id, side");
+        if (query.Limit is { } limit)
+        {
+            sql.Append(" LIMIT @limit");
+            command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        }
+
+        AddFilterParameters(command.Parameters, query.Account, query.FromMs, query.ToMs);
+        command.CommandText = sql.ToString();
+        return command;
+    }
+
+    private static void AppendTimeFilter(StringBuilder sql, long? fromMs, long? toMs)
+    {
+        if (fromMs is not null)
+        {
+            sql.Append(" AND time_ms >= @from_ms");
+        }
+
+        if (toMs is not null)
+        {
+            sql.Append(" AND time_ms < @to_ms");
+        }
+    }
+
+    private static void AddFilterParameters(NpgsqlParameterCollection parameters, string account, long? fromMs, long? toMs)
+    {
+        parameters.Add(new NpgsqlParameter<string>("account", account));
+        if (fromMs is { } from)
+        {
+            parameters.Add(new NpgsqlParameter<long>("from_ms", from));
+        }
+
+        if (toMs is { } to)
+        {
+            parameters.Add(new NpgsqlParameter<long>("to_ms", to));
+        }
+    }
+
+    private static LedgerRow ReadRow(NpgsqlDataReader reader)
+    {
+        var trade = new ParsedTrade(
+            Symbol: reader.GetString(2),
+            Id: reader.GetInt64(3),
+            OrderId: reader.GetInt64(5),
+            Side: LedgerCodes.ParseSide(reader.GetString(4)),
+            Liquidity: reader.GetBoolean(13) ? FillLiquidity.Maker : FillLiquidity.Taker,
+            Price: reader.GetDecimal(6),
+            Qty: reader.GetDecimal(7),
+            QuoteQty: reader.GetDecimal(8),
+            RealizedPnl: reader.GetDecimal(9),
+            Commission: reader.GetDecimal(10),
+            CommissionAsset: reader.GetString(11),
+            TimeMs: reader.GetInt64(12),
+            PositionSide: reader.GetString(14));
+        return new LedgerRow(reader.GetString(0), reader.GetString(1), trade, reader.GetInt64(15),
+            LedgerCodes.ParseFeeder(reader.GetString(16)), reader.GetBoolean(17));
+    }
+
+    [LoggerMessage(EventName = "LEDGER_DEADLOCK_RETRY", Level = LogLevel.Warning,
+        Message = "Fill ledger append for account {Account} ({Rows} rows) was chosen as a deadlock victim and rolled back; sending it again (attempt {Attempt})")]
+    private static partial void LogDeadlockRetry(ILogger logger, string account, int rows, int attempt);
+
+    [LoggerMessage(EventName = "LEDGER_LEGACY_IMPORTED", Level = LogLevel.Information,
+        Message = "Fill ledger took over the counters of account {Account} from its pre-ledger state: {Fills} fills, {Marks} symbol marks")]
+    private static partial void LogLegacyImported(ILogger logger, string account, long fills, int marks);
+}
