@@ -19,7 +19,7 @@ namespace Grinder.FakeBinance;
 /// <item><c>POST /_fake/trades/generate</c> <c>{"apiKey","symbol","count","seed","selfTradePairFraction","startTimeMs"}</c></item>
 /// <item><c>POST /_fake/raw-rows</c> <c>{"apiKey","symbol","id","timeMs","row"}</c> (row: a JSON string served verbatim, or any JSON value)</item>
 /// <item><c>GET /_fake/valid-trade-count?apiKey=</c></item>
-/// <item><c>GET /_fake/streams</c> (open connections), <c>GET /_fake/listen-key?apiKey=</c>, <c>POST /_fake/listen-key/expire</c> <c>{"apiKey"}</c></item>
+/// <item><c>GET /_fake/streams</c> (open connections), <c>GET /_fake/listen-key?apiKey=</c>, <c>POST /_fake/listen-key/expire</c> <c>{"apiKey","announce"}</c></item>
 /// <item><c>POST /_fake/stream-faults</c> <c>{"apiKey","dropFraction","duplicateFraction","reorderFraction","seed"}</c> (apiKey null: all accounts),
 /// <c>POST /_fake/stream-faults/clear</c>, <c>GET /_fake/stream-dropped?apiKey=</c></item>
 /// <item><c>POST /_fake/streams/disconnect</c> <c>{"apiKey","connectionId","afterEvents","abort"}</c> (all optional; none: every connection now)</item>
@@ -62,7 +62,7 @@ internal sealed class ControlApi(FakeExchange exchange)
                 ("GET", "valid-trade-count") => ValidCount(Required(request.Query["apiKey"])),
                 ("GET", "streams") => exchange.StreamConnections,
                 ("GET", "listen-key") => new { listenKey = exchange.ActiveListenKey(Required(request.Query["apiKey"])) },
-                ("POST", "listen-key/expire") => new { expired = exchange.ExpireListenKey(Required((await ReadAsync<AccountBody>(context).ConfigureAwait(false)).ApiKey)) },
+                ("POST", "listen-key/expire") => ExpireListenKey(await ReadAsync<ExpireBody>(context).ConfigureAwait(false)),
                 ("POST", "stream-faults") => SetStreamFaults(await ReadAsync<StreamFaultsBody>(context).ConfigureAwait(false)),
                 ("POST", "stream-faults/clear") => ClearStreamFaults(),
                 ("GET", "stream-dropped") => exchange.DroppedStreamEvents(Required(request.Query["apiKey"])).Select(k => new { symbol = k.Symbol, id = k.Id, side = k.Side }).ToArray(),
@@ -201,6 +201,8 @@ internal sealed class ControlApi(FakeExchange exchange)
         return new { pendingFaults = exchange.PendingFaults };
     }
 
+    private object ExpireListenKey(ExpireBody body) => new { expired = exchange.ExpireListenKey(Required(body.ApiKey), body.Announce ?? true) };
+
     private object SetStreamFaults(StreamFaultsBody body)
     {
         exchange.SetStreamFaults(new FakeStreamFaults(body.DropFraction, body.DuplicateFraction, body.ReorderFraction, body.Seed ?? 1), body.ApiKey);
@@ -257,6 +259,8 @@ internal sealed class ControlApi(FakeExchange exchange)
     private sealed record RestLagBody(string? ApiKey, long LagMs);
 
     private sealed record StreamFaultsBody(string? ApiKey, double DropFraction, double DuplicateFraction, double ReorderFraction, int? Seed);
+
+    private sealed record ExpireBody(string? ApiKey, bool? Announce);
 
     private sealed record DisconnectBody(string? ApiKey, long? ConnectionId, int? AfterEvents, bool? Abort);
 

@@ -356,8 +356,9 @@ public sealed class FakeExchange : IAsyncDisposable
 
     /// <summary>Ends the account's listenKey now: listenKeyExpired goes to every connection carrying it, which then get no more
     /// events for it; PUT answers -1125 and the next POST creates a new key. Returns false when there was no active key.
+    /// With <paramref name="announce"/> false the listenKeyExpired event is lost: only the -1125 of the next PUT tells.
     /// Keys also expire by themselves after <see cref="FakeExchangeOptions.ListenKeyValidity"/> without POST or PUT.</summary>
-    public bool ExpireListenKey(string apiKey) => Stream.ExpireNow(apiKey);
+    public bool ExpireListenKey(string apiKey, bool announce = true) => Stream.ExpireNow(apiKey, announce);
 
     /// <summary>Seeded drop, duplicate and reorder faults for the account's stream events (null: every account without its own).</summary>
     public void SetStreamFaults(FakeStreamFaults faults, string? apiKey = null) => Stream.SetFaults(faults, apiKey);

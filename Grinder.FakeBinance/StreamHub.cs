@@ -162,8 +162,9 @@ internal sealed class StreamHub
         }
     }
 
-    /// <summary>Expires the account's key now and announces it. Returns false when it had no active key.</summary>
-    public bool ExpireNow(string apiKey)
+    /// <summary>Expires the account's key now and announces it (unless <paramref name="announce"/> is false: the event is lost
+    /// and connections carrying the key just stop getting events). Returns false when it had no active key.</summary>
+    public bool ExpireNow(string apiKey, bool announce)
     {
         var key = Keys.ExpireNow(apiKey, NowMs());
         if (key is null)
@@ -171,7 +172,23 @@ internal sealed class StreamHub
             return false;
         }
 
-        Announce([(apiKey, key)]);
+        if (announce)
+        {
+            Announce([(apiKey, key)]);
+        }
+        else
+        {
+            lock (_gate)
+            {
+                foreach (var subscription in _connections.SelectMany(c => c.Subscriptions).Where(s => s.ListenKey == key))
+                {
+                    subscription.Live = false;
+                }
+            }
+
+            Changed.Notify();
+        }
+
         return true;
     }
 
