@@ -64,4 +64,12 @@ public sealed class FillIngestState
     /// <summary>0: written before the fill ledger (counters in this state); 1: fill totals live in the ledger.</summary>
     [Id(14)]
     public int LedgerFormat { get; set; }
+
+    /// <summary>User data stream events by result (<c>recorded</c>, <c>duplicate</c>, <c>rejected</c>, <c>mismatch</c>).</summary>
+    [Id(15)]
+    public Dictionary<string, long> StreamEvents { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Fills read again with amounts that differ from the recorded ones (the first-seen values stay).</summary>
+    [Id(16)]
+    public long AmountMismatches { get; set; }
 }

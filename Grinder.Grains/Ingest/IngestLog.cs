@@ -84,4 +84,8 @@ internal static partial class IngestLog
     [LoggerMessage(EventId = 1020, EventName = "FILL_FETCH_UNEXPECTED", Level = LogLevel.Error,
         Message = "FILL_FETCH_UNEXPECTED account={AccountId} symbol={Symbol}: unexpected failure while reading the exchange; counted as reason=unknown")]
     public static partial void FetchUnexpected(ILogger logger, string accountId, string symbol, Exception exception);
+
+    [LoggerMessage(EventId = 1021, EventName = "FILL_STREAM_DELIVERY_FAILED", Level = LogLevel.Warning,
+        Message = "FILL_STREAM_DELIVERY_FAILED account={AccountId}: stream events could not be handed to the account; retrying (REST reconciles meanwhile)")]
+    public static partial void StreamDeliveryFailed(ILogger logger, string accountId, Exception exception);
 }
