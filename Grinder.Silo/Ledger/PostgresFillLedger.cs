@@ -43,11 +43,16 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
                    i.commission, i.commission_asset, i.time_ms, i.side = 'BUY', i.maker, i.position_side,
                    @source, @seen_ms, @feeder,
                    -- Counted by the version before the ledger: below its high-water mark, or at it on a counted side.
-                   COALESCE(i.trade_id < m.high_water_id
-                            OR (i.trade_id = m.high_water_id
-                                AND CASE i.side WHEN 'BUY' THEN m.buy_counted ELSE m.sell_counted END), false)
+                   -- Most accounts have no marks: the EXISTS runs once per statement and spares the per-row lookup.
+                   CASE WHEN (SELECT EXISTS (SELECT 1 FROM grinder_fill_legacy_marks WHERE account = @account))
+                        THEN COALESCE((SELECT i.trade_id < m.high_water_id
+                                              OR (i.trade_id = m.high_water_id
+                                                  AND CASE i.side WHEN 'BUY' THEN m.buy_counted ELSE m.sell_counted END)
+                                         FROM grinder_fill_legacy_marks m
+                                        WHERE m.account = @account AND m.symbol = i.symbol), false)
+                        ELSE false
+                   END
               FROM input i
-              LEFT JOIN grinder_fill_legacy_marks m ON m.account = @account AND m.symbol = i.symbol
              ORDER BY i.ord
             ON CONFLICT ON CONSTRAINT grinder_fills_key DO NOTHING
             RETURNING symbol, trade_id, side, maker, price, qty, commission, commission_asset, pre_ledger
