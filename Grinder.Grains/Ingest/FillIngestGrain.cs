@@ -121,7 +121,9 @@ public sealed class FillIngestGrain(
     /// <summary>Takes the stream events queued so far: one ledger append for all their fills, then a snapshot to the metrics.</summary>
     public async Task DrainStreamAsync()
     {
-        if (account is null)
+        // Until the state is loaded (and a pre-ledger state's counters are in the ledger) the events wait in the inbox:
+        // an append before that import would count fills the previous version had counted already.
+        if (account is null || !loaded)
         {
             return;
         }
@@ -541,9 +543,9 @@ public sealed class FillIngestGrain(
             reconcileAll = false;
         }
 
-        if (pendingStreamFills.Count > 0)
+        if (pendingStreamFills.Count > 0 || !streamInbox.IsEmpty)
         {
-            // Stream fills whose append failed earlier: retried with the poll's (same feeder rules, the key dedups).
+            // Stream fills whose append failed earlier, or that arrived before the state was loaded.
             await DrainStreamAsync();
         }
 
