@@ -787,6 +787,7 @@ public sealed class FillIngestGrain(
 
         var adopted = Clone(fresh.State ?? new FillIngestState());
         adopted.LedgerFormat = 1;
+        Increment(adopted.Errors, "parse", Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit));
         foreach (var symbol in ReadPositions.Reconcile(adopted, working.Symbols))
         {
             symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, "cursor");

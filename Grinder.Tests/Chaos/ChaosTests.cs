@@ -125,6 +125,14 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
                 "every account to count exactly the exchange's valid trades");
             Say($"settled in {settled.Elapsed.TotalSeconds:0.0} s");
 
+            // Invalid rows reach only REST: wait for a reconciliation read of every symbol after the flow stopped.
+            var stoppedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            foreach (var account in accounts)
+            {
+                var grain = cluster.Client.GetGrain<IFillIngestGrain>(account.GrainKey);
+                await Eventually.ReturnsAsync(grain.GetHealthAsync, health => health.Symbols.All(symbol => symbol.LastRestReadMs > stoppedAt), SettleTimeout, $"a REST read of every symbol of {account.Id}");
+            }
+
             // Two more saved polls of every account: a late double count would show now.
             await WaitUntilSavedAsync(database, accounts, await ChaosMonitor.StoredPollsAsync(database), TimeSpan.FromSeconds(30), "another saved poll of every account");
             await WaitUntilSavedAsync(database, accounts, await ChaosMonitor.StoredPollsAsync(database), TimeSpan.FromSeconds(30), "another saved poll of every account");

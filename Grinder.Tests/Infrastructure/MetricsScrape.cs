@@ -21,7 +21,8 @@ public static partial class MetricsScrape
         ["side"] = ["buy", "sell", "none"],
         ["liquidity"] = ["maker", "taker", "none"],
         ["reason"] = ["http", "parse", "cursor", "unknown", "none"],
-        ["result"] = ["ok", "error", "rejected_non_monotonic", "none"],
+        // Cursor loads and saves, and user data stream events (grinder_fill_stream_events_total).
+        ["result"] = ["ok", "error", "rejected_non_monotonic", "recorded", "duplicate", "rejected", "mismatch", "none"],
     };
 
     private static readonly string[] Forbidden = ["symbol=", "order_id=", "client_id=", "trade_id=", "key=", "idempotency_key=", "account="];
