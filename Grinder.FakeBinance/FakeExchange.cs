@@ -388,6 +388,13 @@ public sealed class FakeExchange : IAsyncDisposable
             $"{count} stream connection(s)",
             cancellationToken);
 
+    /// <summary>Waits until the open connections satisfy <paramref name="condition"/> (checked on every connect, disconnect and key expiry).</summary>
+    public Task WaitForStreamConnectionsAsync(Func<IReadOnlyList<FakeStreamConnection>, bool> condition, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return Stream.Changed.WaitAsync(() => condition(StreamConnections) ? string.Empty : null, timeout, "a stream connection condition", cancellationToken);
+    }
+
     /// <summary>Clears <see cref="Requests"/> (not <see cref="WriteAttempts"/>).</summary>
     public void ResetRequestLog() => _log.Reset();
 

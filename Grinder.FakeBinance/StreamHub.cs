@@ -263,6 +263,14 @@ internal sealed class StreamHub
             {
                 connection = new StreamConnection(++_nextConnectionId, path, path == CombinedPath, socket, subscriptions, arrived);
                 _connections.Add(connection);
+
+                // A key that expired during the handshake was announced before this connection was filed: tell it now.
+                var nowMs = NowMs();
+                foreach (var subscription in subscriptions.Where(s => Keys.AccountOf(s.ListenKey, nowMs) is null))
+                {
+                    subscription.Live = false;
+                    connection.Send(subscription.ListenKey, StreamEvents.ListenKeyExpired(subscription.ListenKey, nowMs));
+                }
             }
         }
         finally
