@@ -366,6 +366,13 @@ public sealed class FakeExchange : IAsyncDisposable
     /// <summary>Removes every stream fault and pending disconnect, and sends any held (reordered) event now.</summary>
     public void ClearStreamFaults() => Stream.ClearFaults();
 
+    /// <summary>ORDER_TRADE_UPDATE events sent with amounts that differ from the REST row (<see cref="FakeStreamFaults.AlterFraction"/>).</summary>
+    public IReadOnlyList<FakeTradeKey> AlteredStreamEvents(string apiKey) => Stream.Altered(apiKey);
+
+    /// <summary>Refuses the account's (null: every account's) user data stream as <paramref name="refusal"/> says, until called
+    /// again with <see cref="FakeStreamRefusal.None"/>; connections already open stay open. For REST fallback tests.</summary>
+    public void RefuseStreams(FakeStreamRefusal refusal, string? apiKey = null) => Stream.Refuse(refusal, apiKey);
+
     /// <summary>ORDER_TRADE_UPDATE events the stream faults dropped for the account, oldest first.</summary>
     public IReadOnlyList<FakeTradeKey> DroppedStreamEvents(string apiKey) => Stream.Dropped(apiKey);
 

@@ -240,6 +240,38 @@ public sealed class UserDataStreamConnectionTests(FakeExchangeFixture fixture)
         Assert.Contains("HTTP 404", health.LastError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(FakeStreamRefusal.ListenKeyForbidden, "STREAM_LISTEN_KEY_FAILED")]
+    [InlineData(FakeStreamRefusal.HandshakeUnavailable, "STREAM_CONNECT_FAILED")]
+    [InlineData(FakeStreamRefusal.ClosedAfterUpgrade, "STREAM_DISCONNECTED")]
+    public async Task A_refused_stream_backs_off_and_connects_once_the_refusal_is_lifted(FakeStreamRefusal refusal, string logged)
+    {
+        using var harness = new ClientHarness(fixture.Exchange.BaseUrl);
+        var credentials = fixture.NewCredentials();
+        fixture.Exchange.RefuseStreams(refusal, credentials.ApiKey);
+        await using var stream = Create(harness, credentials, fixture.Exchange.StreamBaseUrl, FastOptions());
+        stream.Start();
+
+        await fixture.Exchange.WaitForRequestAsync(_ => harness.Logs.Named(logged).Count >= 3, Wait);
+        var refusedHealth = stream.Health;
+        fixture.Exchange.RefuseStreams(FakeStreamRefusal.None, credentials.ApiKey);
+        await fixture.Exchange.WaitForStreamConnectionsAsync(credentials.ApiKey, 1, Wait);
+        var trade = fixture.Exchange.GenerateTrades(credentials.ApiKey, "BTCUSDT", 1, seed: 66)[0];
+        var fill = (await stream.Events.FillsAsync(1))[0];
+
+        Assert.NotNull(refusedHealth.LastError);
+        if (refusal == FakeStreamRefusal.ListenKeyForbidden)
+        {
+            // Without a key there is nothing to connect with.
+            Assert.Equal(0, refusedHealth.ConnectAttempts);
+        }
+        else
+        {
+            Assert.InRange(refusedHealth.ConnectAttempts, 3, 1000);
+        }
+        Assert.Equal(Key(trade), Key(fill));
+    }
+
     private int PutCount(BinanceCredentials credentials) =>
         fixture.Exchange.Requests.Count(r => r.ApiKey == credentials.ApiKey && r.Method == "PUT");
 }
