@@ -33,8 +33,8 @@ internal sealed class StreamHub
     private readonly Dictionary<string, List<FakeTradeKey>> _dropped = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<FakeTradeKey>> _altered = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FakeStreamRefusal> _refusals = new(StringComparer.Ordinal);
-    private FakeStreamRefusal _allAccountsRefusal;
     private readonly Task _housekeeping;
+    private FakeStreamRefusal _allAccountsRefusal;
     private FaultState? _allAccountsFaults;
     private long _nextConnectionId;
 
