@@ -125,7 +125,17 @@ public sealed class FakeExchange : IAsyncDisposable
         var exchange = new FakeExchange(app, options);
         app.UseWebSockets();
         app.Run(exchange.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The stream's housekeeping already runs: stop it with the half-started exchange (a port in use, say).
+            await exchange.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         exchange.BaseUrl = new Uri(app.Urls.First().TrimEnd('/') + "/");
         Grinder.FakeBinance.Log.Listening(exchange._logger, exchange.BaseUrl);
         return exchange;
@@ -148,6 +158,9 @@ public sealed class FakeExchange : IAsyncDisposable
                 Url = options.Url,
                 WeightLimitPerMinute = options.WeightLimitPerMinute,
                 RandomFaults = options.RandomFaults,
+                ListenKeyValidity = options.ListenKeyValidity,
+                StreamPingInterval = options.StreamPingInterval,
+                StreamMaxConnectionLifetime = options.StreamMaxConnectionLifetime,
                 LoggerFactory = loggerFactory,
                 Symbols = [.. new FakeExchangeOptions().Symbols.Union(symbols)],
             },
