@@ -232,6 +232,7 @@ monitoring_resolution() {
   check "Prometheus: FillCursorNonMonotonicRejected still firing (30 m window), as it should" test "$(prom_alert_state "$PROM" FillCursorNonMonotonicRejected)" = firing
   up_all_along() { num_eq "$(prom_value "$PROM" "min_over_time(up{job=\"grinder\"}[$(( (SECONDS - started) ))s])")" 1; }
   check "Prometheus: the silo target was up at every scrape of the drill" up_all_along
+  prom_check_targets "$PROM" 1 "End of the drill"
   prom_check_self "$PROM" "End of the drill"
   alert_timings_print
 }

@@ -302,6 +302,7 @@ else
 fi
 forbidden_labels "Gate 1"
 fills_before_restart=$(fills_sum "$(scrape "$URL")")
+prom_check_targets "$PROM" 1 "Gate 1 (real fill series)"
 stop_silo gate1
 
 # --- Gate 2: restart safety -------------------------------------------------------------------------------------------
