@@ -299,7 +299,7 @@ quiet_market_check() {
     dotnet "$FAKE_DLL" --urls "$qfake" --symbols BTCUSDT,ETHUSDT --generate-every 0 --initial-trades 10 --seed 31
   check "Quiet: fake exchange (generator off) answers" wait_until 30 curl -sf "$qfake/_fake/status"
   SPAWN_DIR=$WORK spawn qsilo_pid "$WORK/quiet-silo.log" FILL_INGEST_ENABLED=1 \
-    "BINANCE_API_KEY=$qkey" "BINANCE_API_SECRET=$qsecret" "Grinder__Binance__BaseUrl=$qfake" "Grinder__Symbols=$SYMBOLS" \
+    "BINANCE_API_KEY=$qkey" "BINANCE_API_SECRET=$qsecret" "Grinder__Binance__BaseUrl=$qfake" Grinder__Symbols=BTCUSDT,ETHUSDT \
     "Grinder__Ingest__PollInterval=00:00:01" "GRINDER_DATA_DIR=$WORK/quiet-data" \
     "Grinder__Orleans__SiloPort=$qsilo_port" "Grinder__Orleans__GatewayPort=$qgateway_port" -- \
     dotnet "$SILO_DLL" --urls "$qurl"
