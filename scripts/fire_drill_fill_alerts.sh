@@ -233,7 +233,7 @@ monitoring_resolution() {
   # The wait is long enough for the healthy quiet-market run: a separate silo and Prometheus, nothing shared with the
   # drill's.
   quiet_market_check
-  echo "=== Waiting on for FillCursorSaveErrors to resolve [t+$((SECONDS - started)) s]"
+  echo "=== Quiet run done; still waiting for FillCursorSaveErrors to resolve [t+$((SECONDS - started)) s]"
   local remaining=$(( (drill_b_granted_ms + 780000 - $(now_ms)) / 1000 ))
   prom_wait_alert "$PROM" FillCursorSaveErrors inactive "$remaining" "$drill_b_granted_ms" "the GRANT (window 10 m)"
   local sev_errors

@@ -246,7 +246,8 @@ webhook_alerts() {
 
 # dashboard_check DASHBOARD_JSON PROM_URL START END [TITLE...]: runs every query of every panel (rows included) as
 # Grafana would, a range query over START..END (epoch seconds), with Grafana's variables replaced: $__rate_interval
-# by 4 scrape intervals' worth (30s, Grafana's rule for short ranges), $__interval by the step, $source by "All" (.*).
+# by 30s (Grafana's lower bound is 4 scrape intervals; 30 s also spans the smoke's silo restarts), $__interval by the
+# step, $source by "All" (.*).
 # FAIL on a query error, and on an empty result unless the panel title is one of TITLE (data this run does not
 # produce); those are reported as SKIP when empty.
 dashboard_check() {
