@@ -207,7 +207,7 @@ monitoring_http_errors() {
 # The notifications the Alertmanager delivered, by receiver: labels as the rule sets them, runbook_url as the rule's.
 monitoring_alertmanager_firing() {
   echo "=== Alertmanager: firing notifications at the webhook receiver"
-  local alert route severity runbook
+  local alert route runbook
   for alert in FillCursorSaveErrors:page FillCursorNonMonotonicRejected:warning FillIngestHttpErrors:warning; do
     route=${alert#*:}; alert=${alert%%:*}
     runbook=$(curl -sf "$PROM/api/v1/rules" | jq -r --arg n "$alert" '.data.groups[].rules[] | select(.name == $n) | .annotations.runbook_url')

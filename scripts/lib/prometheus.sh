@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Real Prometheus, Alertmanager and a webhook receiver for the smoke and the fire drill. Source it after common.sh.
 #
 #   installs      ensure_debian_command COMMAND PACKAGE, monitoring_tools [alertmanager]
