@@ -524,7 +524,7 @@ public sealed class FillIngestGrain(
                 symbolError ??= Absorb(symbol, rescan, now);
                 if (rescan.Error is null)
                 {
-                    rescanned.AddRange(Recent.Unseen(rescan.Trades));
+                    rescanned.AddRange(rescan.Trades);
                     rescannedSymbols.Add(symbol);
                 }
             }
@@ -560,7 +560,8 @@ public sealed class FillIngestGrain(
             LogIngested(recorded, polled, advanced);
         }
 
-        if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, rescanned, now, cancellationToken) is { } recovered)
+        // Filtered only now: rows this tick's poll just recorded are not sent (nor counted as mismatches) twice.
+        if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, Recent.Unseen(rescanned), now, cancellationToken) is { } recovered)
         {
             foreach (var symbol in rescannedSymbols)
             {

@@ -138,6 +138,45 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_REST_row_whose_amounts_differ_from_the_streamed_fill_keeps_the_first_values_and_is_counted_as_a_mismatch()
+    {
+        var (account, key, grain) = await StreamingAccountAsync();
+        fixture.Exchange.SetRestVisibilityLag(key, TimeSpan.FromMinutes(5));
+        fixture.Exchange.SetStreamFaults(new FakeStreamFaults(AlterFraction: 0.25, Seed: 71), key);
+        IReadOnlyList<FakeTradeKey> altered;
+        try
+        {
+            var trades = fixture.NewTrades(account, "ETHUSDT", 40, seed: 71);
+            await CountedAsync(grain, trades.Count, Wait);
+            altered = fixture.Exchange.AlteredStreamEvents(key);
+            Assert.NotEmpty(altered);
+        }
+        finally
+        {
+            fixture.Exchange.ClearStreamFaults();
+            fixture.Exchange.SetRestVisibilityLag(key, TimeSpan.Zero);
+            fixture.Exchange.RevealTrades(key);
+        }
+
+        // REST now serves the true rows: each altered one is a mismatch, counted once, and the streamed values stay.
+        var snapshot = await Eventually.ReturnsAsync(grain.GetSnapshotAsync, s => s.AmountMismatches >= altered.Count, Wait, "the mismatches counted");
+        await ReconciledAsync(grain);
+        Assert.Equal(altered.Count, (await grain.GetSnapshotAsync()).AmountMismatches);
+        Assert.Equal(40, Count(snapshot));
+        var rest = fixture.Exchange.Trades(key, "ETHUSDT").ToDictionary(t => new FakeTradeKey(t.Symbol, t.Id, t.Side));
+        var rows = await RowsAsync(fixture.Ledger, account);
+        foreach (var row in rows)
+        {
+            var rowKey = new FakeTradeKey(row.Trade.Symbol, row.Trade.Id, row.Trade.Side == Grinder.Grains.Binance.FillSide.Buy ? "BUY" : "SELL");
+            Assert.Equal(FillFeeder.Stream, row.FirstSeenBy);
+            Assert.Equal(altered.Contains(rowKey), row.Trade.Commission != rest[rowKey].Commission);
+        }
+
+        Assert.Equal(altered.Count, fixture.Logs.Event("FILL_AMOUNT_MISMATCH").Count(line => line.Message.Contains($"account={account} ", StringComparison.Ordinal)));
+        await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
+    }
+
+    [Fact]
     public async Task No_listen_key_reaches_a_log_line_a_scrape_or_the_health_of_an_account()
     {
         var (account, key, grain) = await StreamingAccountAsync();
