@@ -63,6 +63,7 @@ SPAWN_DIR=$WORK spawn SILO_PID "$WORK/silo.log" \
   FILL_INGEST_ENABLED=1 "GRINDER_POSTGRES=$GRINDER_PG" \
   "BINANCE_API_KEY=$API_KEY" "BINANCE_API_SECRET=$API_SECRET" \
   "Grinder__Binance__BaseUrl=$FAKE" Grinder__Symbols=BTCUSDT,ETHUSDT "Grinder__Ingest__PollInterval=$POLL" \
+  Grinder__Stream__ReconcileInterval=00:00:02 \
   "Grinder__Orleans__SiloPort=$SILO_PORT" "Grinder__Orleans__GatewayPort=$GATEWAY_PORT" -- \
   dotnet "$SILO_DLL" --urls "$URL"
 

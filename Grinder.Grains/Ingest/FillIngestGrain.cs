@@ -281,6 +281,8 @@ public sealed class FillIngestGrain(
             var cursor = working.Symbols.GetValueOrDefault(target) ?? SymbolCursor.Fresh(fromMs);
             working.Symbols[target] = cursor with { LastTradeId = null, LastTsMs = 0, BootstrapFromMs = fromMs, ResumeInclusive = false };
             exemptSymbols.Add(target);
+            // A backlog now: read next tick even while the stream is healthy, not only at the next reconciliation round.
+            moreToRead.Add(target);
             IngestLog.CursorReset(logger, AccountId, target, fromMs);
         }
 
@@ -450,6 +452,7 @@ public sealed class FillIngestGrain(
             var rereadFrom = time.GetUtcNow() - Options.BootstrapLookback;
             ReadPositions.CompleteLegacyImport(working, rereadFrom.ToUnixTimeMilliseconds());
             exemptSymbols.UnionWith(working.Symbols.Keys);
+            moreToRead.UnionWith(working.Symbols.Keys);
             IngestLog.LedgerUpgraded(logger, AccountId, totals.Count, working.Symbols.Count, rereadFrom);
         }
 
