@@ -2,7 +2,7 @@ namespace Grinder.Grains;
 
 /// <summary>
 /// Absolute counters of one account as of one saved grain state, reported to <see cref="IFillMetricsGrain"/>.
-/// Versions only grow; an older version than the one held is ignored (design.md §3).
+/// Versions only grow; an older version than the one held is ignored, so a late report never takes a counter back.
 /// </summary>
 /// <param name="AccountId">Account id: used inside the metrics grain only, never exported as a label.</param>
 /// <param name="Source">Metric label <c>source</c>: <c>reconcile</c> (real exchange) or <c>sim</c> (demo / paper trading).</param>

@@ -53,7 +53,7 @@ public sealed class FillIngestState
     [Id(11)]
     public long ReconcileRuns { get; set; }
 
-    /// <summary>Positive commissions per commission asset: <c>grinder_fill_fees_total</c> sums them, this says in what (design.md §8.10).</summary>
+    /// <summary>Positive commissions per commission asset: <c>grinder_fill_fees_total</c> sums them, this says in what (fees in different assets are never silently one number).</summary>
     [Id(12)]
     public Dictionary<string, decimal> FeesByAsset { get; set; } = new(StringComparer.Ordinal);
 

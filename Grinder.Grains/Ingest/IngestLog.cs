@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Grinder.Grains.Ingest;
 
-/// <summary>Ingest log events (design.md §6). Structured, with event names; never a secret, signature or signed query.</summary>
+/// <summary>Ingest log events (the runbook greps for their names). Structured, with event names; never a secret, signature or signed query.</summary>
 internal static partial class IngestLog
 {
     [LoggerMessage(EventId = 1001, EventName = "FILL_CURSOR_LOADED", Level = LogLevel.Information,

@@ -7,7 +7,7 @@ namespace Grinder.Silo.Http;
 
 /// <summary>
 /// Ingest state for <c>/healthz</c>: the switch, and per account and symbol the last poll, last error, cursor, cursor
-/// age and quarantined rows (design.md §6: account and symbol detail belongs here, never in metric labels). Account
+/// age and quarantined rows (account and symbol detail belongs here, never in metric labels). Account
 /// trouble is reported as Degraded (still 200): restarting the silo would not fix an exchange outage or a stored state
 /// that needs an operator.
 /// </summary>

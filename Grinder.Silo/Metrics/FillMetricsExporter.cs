@@ -8,7 +8,7 @@ using Prometheus;
 namespace Grinder.Silo.Metrics;
 
 /// <summary>
-/// The <c>/metrics</c> families of design.md §5 in a registry owned by this silo (prometheus-net's default registry is
+/// The <c>/metrics</c> families of the runbook in a registry owned by this silo (prometheus-net's default registry is
 /// process-wide and exports every .NET meter). Filled from <see cref="IFillMetricsGrain"/> on each scrape, so every
 /// silo serves the same cluster-wide series. Counters only move up (<c>IncTo</c>), so a scrape never shows a decrease.
 /// </summary>
@@ -161,7 +161,7 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         SetSeries(counter, values, placeholder);
     }
 
-    // A family with no real series shows its all-"none" placeholder at 0; the placeholder disappears once a real series exists (design.md §5).
+    // A family with no real series shows its all-"none" placeholder at 0; the placeholder disappears once a real series exists (runbook Gate 0).
     private static void SetSeries(Counter counter, IReadOnlyDictionary<string, double> values, string[] placeholder)
     {
         if (values.Count == 0)

@@ -10,7 +10,7 @@ public sealed record MetricSample(string Name, IReadOnlyDictionary<string, strin
 }
 
 /// <summary>
-/// Parses <c>/metrics</c> and enforces the label contract of design.md §5 on every scrape a test takes: only the allowed
+/// Parses <c>/metrics</c> and enforces the label contract of the runbook (docs/runbooks/26_FILL_TRACKER_TRIAGE.md) on every scrape a test takes: only the allowed
 /// label names and values, none of the runbook's forbidden labels, no account id and no secret anywhere.
 /// </summary>
 public static partial class MetricsScrape
