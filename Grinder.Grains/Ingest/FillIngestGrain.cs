@@ -527,7 +527,9 @@ public sealed class FillIngestGrain(
                 symbolError ??= Absorb(symbol, rescan, now);
                 if (rescan.Error is null)
                 {
-                    rescanned.AddRange(rescan.Trades);
+                    // Only rows the read position has passed can have been missed; rows above it (a backlog the poll's page
+                    // limit left for the next tick) are the poll's to read, not recoveries.
+                    rescanned.AddRange(ReadPositions.PassedBy(advanced[symbol], rescan.Trades));
                     rescannedSymbols.Add(symbol);
                 }
             }

@@ -60,6 +60,13 @@ public static class ReadPositions
         return new RescanWindow(nowMs - windowMs, nowMs);
     }
 
+    /// <summary>The rows of a re-scan at or below <paramref name="cursor"/>'s position: the only ones the primary read can have missed.</summary>
+    public static IEnumerable<ParsedTrade> PassedBy(SymbolCursor cursor, IEnumerable<ParsedTrade> trades)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        return cursor.LastTradeId is { } last ? trades.Where(trade => trade.Id <= last) : [];
+    }
+
     /// <summary>
     /// Runbook monotonic rule per symbol: a key (last_trade_id, last_ts_ms) below the stored one is not written; the stored
     /// position stays in <paramref name="candidate"/>. Symbols in <paramref name="exempt"/> (an operator reset, the upgrade's

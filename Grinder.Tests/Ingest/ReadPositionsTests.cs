@@ -177,4 +177,14 @@ public sealed class ReadPositionsTests
         Assert.Equal([1L, 9L], adopted.Quarantine.Select(row => row.TradeId!.Value));
         Assert.Equal(2, adopted.QuarantinedTotal);
     }
+
+    [Fact]
+    public void A_re_scan_offers_only_rows_the_read_position_has_passed()
+    {
+        var row = new ParsedTrade("BTCUSDT", 10, 1, FillSide.Buy, FillLiquidity.Maker, 1m, 1m, 1m, 0m, 0m, "USDT", 1, "BOTH");
+        var rows = new[] { row, row with { Id = 11 }, row with { Id = 12 } };
+
+        Assert.Equal([10L, 11L], ReadPositions.PassedBy(new SymbolCursor(11, 0, null, false), rows).Select(t => t.Id));
+        Assert.Empty(ReadPositions.PassedBy(SymbolCursor.Fresh(0), rows));
+    }
 }
