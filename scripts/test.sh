@@ -21,10 +21,14 @@ status=$?
 trx="$results/tests.trx"
 if [ -f "$trx" ]; then
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
-  passed=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  failed=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  errors=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
-  failed=$(( ${failed:-0} + ${errors:-0} ))
+  count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$(count passed)
+  # Aborted, timed-out and not-executed (skipped) tests count as failed: none of them shows that anything works.
+  failed=0
+  for outcome in failed error timeout aborted notExecuted; do
+    n=$(count "$outcome")
+    failed=$(( failed + ${n:-0} ))
+  done
 else
   passed=0
   failed=1
@@ -32,6 +36,14 @@ else
 fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
+fi
+
+# A run of the whole suite that executed fewer tests than the floor kept in the repository ran (nearly) nothing: a
+# discovery or build problem, not a green run. A filtered run (extra arguments) is exempt.
+floor=$(tr -dc '0-9' < scripts/test-floor.txt 2>/dev/null)
+if [ "$#" -eq 0 ] && [ "${passed:-0}" -lt "${floor:-1}" ]; then
+  echo "only ${passed:-0} tests passed, fewer than the floor of ${floor:-1} in scripts/test-floor.txt"
+  [ "$failed" -eq 0 ] && failed=1
 fi
 rm -rf "$results"
 echo "${passed:-0} passed, ${failed} failed"
