@@ -130,6 +130,32 @@ public sealed class LedgerIngestTests(IngestClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Pages_served_out_of_id_order_and_with_the_sell_row_first_are_recorded_exactly()
+    {
+        var account = fixture.TakeAccount();
+        var key = IngestClusterFixture.KeyOf(account);
+        var grain = fixture.Account(account);
+        fixture.Exchange.AddPageFault(new FakePageFault(FakePageFaultKind.Shuffled, ApiKey: key, Symbol: "BTCUSDT", Seed: 52));
+        fixture.Exchange.AddPageFault(new FakePageFault(FakePageFaultKind.SellBeforeBuy, ApiKey: key, Symbol: "ETHUSDT"));
+        try
+        {
+            fixture.NewTrades(account, "BTCUSDT", 300, seed: 52, selfTradePairFraction: 0.2);
+            fixture.NewTrades(account, "ETHUSDT", 300, seed: 53, selfTradePairFraction: 0.3);
+            var expected = fixture.Exchange.TradeKeys(key).Count;
+            await CountedAsync(grain, expected);
+            Assert.Equal(expected, Count(await PollsAsync(grain, 3)));
+            var health = await grain.GetHealthAsync();
+            Assert.All(health.Symbols, symbol => Assert.Equal(fixture.Exchange.Trades(key, symbol.Symbol).Max(t => t.Id), symbol.LastTradeId));
+        }
+        finally
+        {
+            fixture.Exchange.ClearPageFaults();
+        }
+
+        await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
+    }
+
+    [Fact]
     public async Task A_state_written_before_the_ledger_keeps_its_counters_and_counts_nothing_twice_after_the_upgrade()
     {
         var account = "up-" + Guid.NewGuid().ToString("N")[..6];
