@@ -38,7 +38,13 @@ public sealed class StreamBudgetTests(StreamBudgetClusterFixture fixture)
     {
         var account = fixture.TakeAccount();
         var grain = fixture.Account(account);
-        await Eventually.ReturnsAsync(grain.GetHealthAsync, health => health.Stream?.State == "connected", TimeSpan.FromSeconds(60), $"{account}'s stream to connect");
+        // A tick that began before the stream connected polls as an account without a stream does, and may wait for weight
+        // (up to the next minute); from the first tick begun after the connect on, the account is in the streaming regime.
+        await Eventually.ReturnsAsync(
+            grain.GetHealthAsync,
+            health => health.Stream is { State: "connected", ConnectedSinceMs: { } since } && health.LastPollMs > since,
+            TimeSpan.FromSeconds(120),
+            $"{account}'s stream to connect and a tick to begin after it");
 
         // Every account's read of all symbols after its connect is still waiting for budget. Before the fix the tick waited in
         // the weight governor for the next minute, holding the grain's turn, and the stream fills waited behind it.
