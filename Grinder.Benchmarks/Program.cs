@@ -9,6 +9,7 @@ var harnesses = new Dictionary<string, Func<BenchArgs, Task<int>>>(StringCompare
     ["metrics"] = MetricsBenchmark.RunAsync,
     ["failover"] = FailoverBenchmark.RunAsync,
     ["memory"] = MemoryBenchmark.RunAsync,
+    ["stream"] = StreamBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var run))

@@ -74,6 +74,9 @@ public sealed class FillIngestGrain(
     private CancellationTokenSource? streamStop;
     private Task? streamPump;
     private bool reconcileAll = true;
+
+    // Reads before this moment do not count for the read of every symbol after a (re)connect.
+    private long reconcileAllFromMs;
     private TimeSpan? reconcileRound;
 
     private string AccountId => ConfiguredAccount.AccountIdFromGrainKey(this.GetPrimaryKeyString());
@@ -143,8 +146,10 @@ public sealed class FillIngestGrain(
                     rejected.Add(bad.Row);
                     break;
                 case StreamConnected connected when !connected.Renewal:
-                    // Events may have been missed while no connection was open: every symbol is read by REST next tick.
+                    // Events may have been missed while no connection was open: every symbol is read by REST again, from the
+                    // next tick on, as the budget allows.
                     reconcileAll = true;
+                    reconcileAllFromMs = now;
                     break;
             }
         }
@@ -485,15 +490,21 @@ public sealed class FillIngestGrain(
         {
             var cursor = working.Symbols.GetValueOrDefault(symbol) ?? SymbolCursor.Fresh(now - (long)Options.BootstrapLookback.TotalMilliseconds);
 
-            // REST by priority: without a healthy stream every symbol every tick; with one, a backlog next (more to read), then
-            // reconciliation once per round, each only while the silo's budget has room for it.
-            var due = readAll
-                || (moreToRead.Contains(symbol)
+            // REST by priority: without a healthy stream every symbol every tick; with one, the read of every symbol after a
+            // (re)connect and a backlog (more to read) next, then reconciliation once per round, each only while the silo's budget
+            // has room for it. With a healthy stream no read may wait for weight: the tick holds the grain's turn, and the
+            // account's stream events would wait behind it until the next minute (seen at 1,000 pairs: stream p99 of 60 s).
+            var unreadSinceConnect = readAll && streaming
+                && (!lastRestReadMs.TryGetValue(symbol, out var readAtMs) || readAtMs < reconcileAllFromMs);
+            var due = (readAll && !streaming)
+                || (unreadSinceConnect || moreToRead.Contains(symbol)
                     ? governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)
                     : now - lastRestReadMs.GetValueOrDefault(symbol) >= reconcileRound!.Value.TotalMilliseconds
                         && governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.ReconcileShare));
             if (!due)
             {
+                // A read-all that found no room goes on at a later tick with the symbols not read since the connect.
+                allRead &= !unreadSinceConnect;
                 continue;
             }
 
