@@ -80,6 +80,19 @@ public sealed partial class BinanceWeightGovernor
         }
     }
 
+    /// <summary>
+    /// <see cref="HasHeadroom"/> with the share spread over the minute: at second t only <c>share × (t + lead) / 60</c> of the
+    /// budget is open. Without this, the accounts whose ticks fall first after each minute mark take the whole share every
+    /// minute and the others never get a turn; spread, every tick phase of the minute gets its part.
+    /// </summary>
+    public bool HasPacedHeadroom(int weight, double share, TimeSpan lead)
+    {
+        var now = _time.GetUtcNow();
+        var intoMinute = TimeSpan.FromTicks((now.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) % TimeSpan.TicksPerMinute);
+        var open = Math.Min(1.0, (intoMinute + lead).TotalSeconds / 60.0);
+        return HasHeadroom(weight, share * open);
+    }
+
     /// <summary>Waits until a request of <paramref name="weight"/> may be sent, then reserves that weight.</summary>
     public async Task AcquireAsync(int weight, CancellationToken cancellationToken)
     {

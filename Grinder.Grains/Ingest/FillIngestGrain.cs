@@ -486,8 +486,19 @@ public sealed class FillIngestGrain(
         reconcileRound = streaming ? schedule.CurrentRound(governor.Budget, settings) : null;
         var readAll = !streaming || reconcileAll;
         var allRead = true;
-        foreach (var symbol in account!.Symbols)
+
+        // New reads start only in the first half of the tick's deadline, so what was read still gets recorded and saved in
+        // time; symbols not started go first next tick (least recently read first), so a budget that binds rotates over
+        // every pair instead of starving the last symbols of every account.
+        var startReadsUntil = time.GetUtcNow() + (Options.TickDeadline / 2);
+        foreach (var symbol in account!.Symbols.OrderBy(symbol => lastRestReadMs.GetValueOrDefault(symbol)))
         {
+            if (time.GetUtcNow() > startReadsUntil)
+            {
+                allRead = false;
+                break;
+            }
+
             var cursor = working.Symbols.GetValueOrDefault(symbol) ?? SymbolCursor.Fresh(now - (long)Options.BootstrapLookback.TotalMilliseconds);
 
             // REST by priority: without a healthy stream every symbol every tick; with one, the read of every symbol after a
@@ -500,7 +511,7 @@ public sealed class FillIngestGrain(
                 || (unreadSinceConnect || moreToRead.Contains(symbol)
                     ? governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)
                     : now - lastRestReadMs.GetValueOrDefault(symbol) >= reconcileRound!.Value.TotalMilliseconds
-                        && governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.ReconcileShare));
+                        && governor.HasPacedHeadroom(ReconcileSchedule.ReadWeight, settings.ReconcileShare, Options.PollInterval));
             if (!due)
             {
                 // A read-all that found no room goes on at a later tick with the symbols not read since the connect.
@@ -531,7 +542,7 @@ public sealed class FillIngestGrain(
             }
 
             if (!cancellationToken.IsCancellationRequested
-                && ReadPositions.RescanDue(advanced[symbol], now, Options.RescanInterval, Options.RescanWindow) is { } window
+                && ReadPositions.RescanDue(advanced[symbol], now, streaming ? Options.RescanWindow : Options.RescanInterval, Options.RescanWindow) is { } window
                 && (!streaming || governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)))
             {
                 var rescan = await RescanAsync(symbol, window, cancellationToken);
@@ -566,7 +577,8 @@ public sealed class FillIngestGrain(
         }
 
         // Positions move only once the ledger holds the rows they pass; a ledger failure keeps them (re-read next tick).
-        if (await RecordAsync(FillFeeder.Poll, polled, now, cancellationToken) is { } recorded)
+        // Recorded under a deadline of its own: the tick's may be spent by slow reads, and what they read must not be lost.
+        if (await RecordAsync(FillFeeder.Poll, polled, now, CancellationToken.None) is { } recorded)
         {
             foreach (var (symbol, cursor) in advanced)
             {
@@ -577,7 +589,7 @@ public sealed class FillIngestGrain(
         }
 
         // Filtered only now: rows this tick's poll just recorded are not sent (nor counted as mismatches) twice.
-        if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, Recent.Unseen(rescanned), now, cancellationToken) is { } recovered)
+        if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, Recent.Unseen(rescanned), now, CancellationToken.None) is { } recovered)
         {
             foreach (var symbol in rescannedSymbols)
             {

@@ -42,6 +42,29 @@ public sealed class BinanceWeightGovernorTests
     }
 
     [Fact]
+    public async Task Lower_priority_reads_find_room_only_within_their_share_and_spread_over_the_minute()
+    {
+        // 10:00:30: half the minute has passed, so half of a paced share is open.
+        var governor = Create(limit: 1200, share: 1);
+        Assert.True(governor.HasHeadroom(5, 0.5));
+        Assert.True(governor.HasPacedHeadroom(5, 0.5, TimeSpan.Zero));
+        for (var i = 0; i < 60; i++)
+        {
+            await governor.AcquireAsync(5, CancellationToken.None).WaitAsync(Patience);
+        }
+
+        // 300 of 1,200 used: a paced half share is open up to 600 × 30/60 = 300, the plain half share up to 600.
+        Assert.False(governor.HasPacedHeadroom(5, 0.5, TimeSpan.Zero));
+        Assert.True(governor.HasPacedHeadroom(5, 0.5, TimeSpan.FromSeconds(5)));
+        Assert.True(governor.HasHeadroom(5, 0.5));
+        Assert.False(governor.HasHeadroom(5, 0.25));
+
+        // A 429 closes every share until Retry-After.
+        governor.Observe(HttpStatusCode.TooManyRequests, null, TimeSpan.FromSeconds(10));
+        Assert.False(governor.HasHeadroom(5, 1));
+    }
+
+    [Fact]
     public async Task Used_weight_header_from_binance_counts_against_the_budget()
     {
         var governor = Create();
