@@ -52,12 +52,20 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
             ON CONFLICT ON CONSTRAINT grinder_fills_key DO NOTHING
             RETURNING symbol, trade_id, side, maker, price, qty, commission, commission_asset, pre_ledger
         ),
+        -- Only when the insert skipped a row (otherwise every row is new and none can differ), and then one primary
+        -- key probe per row of the batch: LIMIT 1 keeps the lateral subquery from being flattened into a join, which
+        -- the planner (estimating 10 rows for the arrays) ran as a scan of every row of the account, so an append
+        -- cost time in proportion to the account's history.
         mismatched AS (
             SELECT i.symbol, i.trade_id, i.side
               FROM input i
-              JOIN grinder_fills f
-                ON f.account = @account AND f.symbol = i.symbol AND f.trade_id = i.trade_id AND f.side = i.side
-             WHERE (f.price, f.qty, f.quote_qty, f.realized_pnl, f.commission, f.commission_asset)
+             CROSS JOIN LATERAL (
+                   SELECT f.price, f.qty, f.quote_qty, f.realized_pnl, f.commission, f.commission_asset
+                     FROM grinder_fills f
+                    WHERE f.account = @account AND f.symbol = i.symbol AND f.trade_id = i.trade_id AND f.side = i.side
+                    LIMIT 1) f
+             WHERE (SELECT count(*) FROM inserted) < (SELECT count(*) FROM input)
+               AND (f.price, f.qty, f.quote_qty, f.realized_pnl, f.commission, f.commission_asset)
                    IS DISTINCT FROM (i.price, i.qty, i.quote_qty, i.realized_pnl, i.commission, i.commission_asset)
         ),
         bucket_delta AS (
