@@ -9,6 +9,8 @@ var harnesses = new Dictionary<string, Func<BenchArgs, Task<int>>>(StringCompare
     ["metrics"] = MetricsBenchmark.RunAsync,
     ["failover"] = FailoverBenchmark.RunAsync,
     ["memory"] = MemoryBenchmark.RunAsync,
+    ["ledger"] = LedgerInsertBenchmark.RunAsync,
+    ["quiet"] = QuietPollBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var run))
