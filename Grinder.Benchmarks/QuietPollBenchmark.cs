@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Grinder.FakeBinance;
+using Grinder.Grains;
 using Grinder.Grains.Ingest;
 using Grinder.Tests.Infrastructure;
 using static Grinder.Benchmarks.BenchReport;
