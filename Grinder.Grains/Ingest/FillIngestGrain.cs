@@ -316,7 +316,7 @@ public sealed class FillIngestGrain(
                 symbolError ??= Absorb(symbol, rescan, now);
                 if (rescan.Error is null)
                 {
-                    rescanned.AddRange(Recent.Unseen(rescan.Trades));
+                    rescanned.AddRange(Recent.Unseen(ReadPositions.PassedByPrimary(cursor, rescan.Trades)));
                     rescannedSymbols.Add(symbol);
                 }
             }
@@ -340,7 +340,8 @@ public sealed class FillIngestGrain(
             LogIngested(recorded, polled, advanced);
         }
 
-        if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, rescanned, now, cancellationToken) is { } recovered)
+        // Rows this tick's poll has just recorded (the re-scan window reaches the newest ones) need no second round trip.
+        if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, Recent.Unseen(rescanned), now, cancellationToken) is { } recovered)
         {
             foreach (var symbol in rescannedSymbols)
             {

@@ -61,6 +61,18 @@ public static class ReadPositions
     }
 
     /// <summary>
+    /// The re-scanned rows the primary read had passed before this tick (ids at or below its position then): only those
+    /// can have been missed by it. Rows above that position are the primary read's own, read this tick or a later one;
+    /// counting them as recovered reported every backlog row inside the window as a loss (and logged each one).
+    /// </summary>
+    public static IEnumerable<ParsedTrade> PassedByPrimary(SymbolCursor before, IEnumerable<ParsedTrade> rescanned)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(rescanned);
+        return before.LastTradeId is { } last ? rescanned.Where(trade => trade.Id <= last) : [];
+    }
+
+    /// <summary>
     /// Runbook monotonic rule per symbol: a key (last_trade_id, last_ts_ms) below the stored one is not written; the stored
     /// position stays in <paramref name="candidate"/>. Symbols in <paramref name="exempt"/> (an operator reset, the upgrade's
     /// re-read) may go back.

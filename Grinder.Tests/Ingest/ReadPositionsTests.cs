@@ -54,6 +54,17 @@ public sealed class ReadPositionsTests
     }
 
     [Fact]
+    public void A_re_scan_keeps_only_rows_the_primary_read_had_passed_before_the_tick()
+    {
+        static ParsedTrade Row(long id) => new("BTCUSDT", id, id, FillSide.Buy, FillLiquidity.Taker, 1m, 1m, 1m, 0m, 0m, "USDT", id, "BOTH");
+        var rescanned = new[] { Row(98), Row(100), Row(101), Row(5_000) };
+
+        // A backlog: rows above the position inside the window are the primary read's own, not missed ones.
+        Assert.Equal([98, 100], ReadPositions.PassedByPrimary(new SymbolCursor(100, 0, null, false), rescanned).Select(t => t.Id));
+        Assert.Empty(ReadPositions.PassedByPrimary(SymbolCursor.Fresh(0), rescanned));
+    }
+
+    [Fact]
     public void A_position_below_the_stored_one_is_not_written_unless_exempt()
     {
         var stored = new FillIngestState();
