@@ -59,6 +59,13 @@ internal static class LedgerRows
     public static async Task<ulong> CopyAsync(NpgsqlConnection connection, string table, string account, string source, long seenMs, IReadOnlyList<ParsedTrade> trades)
     {
         await using var writer = await connection.BeginBinaryImportAsync($"COPY {table} ({Columns}) FROM STDIN (FORMAT BINARY)");
+        await WriteRowsAsync(writer, account, source, seenMs, trades);
+        return await writer.CompleteAsync();
+    }
+
+    /// <summary>Writes <paramref name="trades"/> as rows of a binary COPY with <see cref="Columns"/>.</summary>
+    public static async Task WriteRowsAsync(NpgsqlBinaryImporter writer, string account, string source, long seenMs, IReadOnlyList<ParsedTrade> trades)
+    {
         foreach (var trade in trades)
         {
             await writer.StartRowAsync();
@@ -82,7 +89,5 @@ internal static class LedgerRows
             await writer.WriteAsync("poll", NpgsqlDbType.Text);
             await writer.WriteAsync(false, NpgsqlDbType.Boolean);
         }
-
-        return await writer.CompleteAsync();
     }
 }

@@ -11,6 +11,7 @@ var harnesses = new Dictionary<string, Func<BenchArgs, Task<int>>>(StringCompare
     ["memory"] = MemoryBenchmark.RunAsync,
     ["ledger"] = LedgerInsertBenchmark.RunAsync,
     ["quiet"] = QuietPollBenchmark.RunAsync,
+    ["csv"] = CsvExportBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var run))
