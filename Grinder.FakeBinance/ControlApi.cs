@@ -19,6 +19,10 @@ namespace Grinder.FakeBinance;
 /// <item><c>POST /_fake/trades/generate</c> <c>{"apiKey","symbol","count","seed","selfTradePairFraction","startTimeMs"}</c></item>
 /// <item><c>POST /_fake/raw-rows</c> <c>{"apiKey","symbol","id","timeMs","row"}</c> (row: a JSON string served verbatim, or any JSON value)</item>
 /// <item><c>GET /_fake/valid-trade-count?apiKey=</c></item>
+/// <item><c>GET /_fake/streams</c> (open connections), <c>GET /_fake/listen-key?apiKey=</c>, <c>POST /_fake/listen-key/expire</c> <c>{"apiKey","announce"}</c></item>
+/// <item><c>POST /_fake/stream-faults</c> <c>{"apiKey","dropFraction","duplicateFraction","reorderFraction","seed"}</c> (apiKey null: all accounts),
+/// <c>POST /_fake/stream-faults/clear</c>, <c>GET /_fake/stream-dropped?apiKey=</c></item>
+/// <item><c>POST /_fake/streams/disconnect</c> <c>{"apiKey","connectionId","afterEvents","abort"}</c> (all optional; none: every connection now)</item>
 /// <item><c>POST /_fake/faults</c> (a <see cref="FakeFault"/>, kind as a name)</item>
 /// <item><c>GET /_fake/requests</c>, <c>POST /_fake/requests/reset</c>, <c>GET /_fake/write-attempts</c></item>
 /// <item><c>POST /_fake/settings</c> <c>{"clockSkewMs","weightLimitPerMinute"}</c></item>
@@ -56,6 +60,13 @@ internal sealed class ControlApi(FakeExchange exchange)
                 ("POST", "page-faults/clear") => new { cleared = exchange.ClearPageFaults() },
                 ("POST", "raw-rows") => AddRawRow(await ReadAsync<RawRowBody>(context).ConfigureAwait(false)),
                 ("GET", "valid-trade-count") => ValidCount(Required(request.Query["apiKey"])),
+                ("GET", "streams") => exchange.StreamConnections,
+                ("GET", "listen-key") => new { listenKey = exchange.ActiveListenKey(Required(request.Query["apiKey"])) },
+                ("POST", "listen-key/expire") => ExpireListenKey(await ReadAsync<ExpireBody>(context).ConfigureAwait(false)),
+                ("POST", "stream-faults") => SetStreamFaults(await ReadAsync<StreamFaultsBody>(context).ConfigureAwait(false)),
+                ("POST", "stream-faults/clear") => ClearStreamFaults(),
+                ("GET", "stream-dropped") => exchange.DroppedStreamEvents(Required(request.Query["apiKey"])).Select(k => new { symbol = k.Symbol, id = k.Id, side = k.Side }).ToArray(),
+                ("POST", "streams/disconnect") => Disconnect(await ReadAsync<DisconnectBody>(context).ConfigureAwait(false)),
                 ("POST", "faults") => EnqueueFault(await ReadAsync<FakeFault>(context).ConfigureAwait(false)),
                 ("GET", "requests") => exchange.Requests,
                 ("POST", "requests/reset") => Reset(),
@@ -110,6 +121,8 @@ internal sealed class ControlApi(FakeExchange exchange)
         weightLimitPerMinute = exchange.WeightLimitPerMinute,
         pendingFaults = exchange.PendingFaults,
         activePageFaults = exchange.ActivePageFaults,
+        streamConnections = exchange.StreamConnections.Count,
+        streamBaseUrl = exchange.StreamBaseUrl,
         symbols = exchange.Symbols,
         requests = exchange.Requests.Count,
         writeAttempts = exchange.WriteAttempts.Count,
@@ -188,6 +201,34 @@ internal sealed class ControlApi(FakeExchange exchange)
         return new { pendingFaults = exchange.PendingFaults };
     }
 
+    private object ExpireListenKey(ExpireBody body) => new { expired = exchange.ExpireListenKey(Required(body.ApiKey), body.Announce ?? true) };
+
+    private object SetStreamFaults(StreamFaultsBody body)
+    {
+        exchange.SetStreamFaults(new FakeStreamFaults(body.DropFraction, body.DuplicateFraction, body.ReorderFraction, body.Seed ?? 1), body.ApiKey);
+        return new { apiKey = body.ApiKey };
+    }
+
+    private object ClearStreamFaults()
+    {
+        exchange.ClearStreamFaults();
+        return new { cleared = true };
+    }
+
+    private object Disconnect(DisconnectBody body)
+    {
+        var abort = body.Abort ?? true;
+        if (body.AfterEvents is { } after)
+        {
+            exchange.DisconnectStreamsAfterEvents(Required(body.ApiKey), after);
+            return new { armed = true };
+        }
+
+        return body.ConnectionId is { } id
+            ? new { disconnected = exchange.DisconnectStream(id, abort) ? 1 : 0 }
+            : new { disconnected = exchange.DisconnectStreams(body.ApiKey, abort) };
+    }
+
     private object Reset()
     {
         exchange.ResetRequestLog();
@@ -216,6 +257,12 @@ internal sealed class ControlApi(FakeExchange exchange)
     private sealed record HideBody(string? ApiKey, string? Symbol, long FromId, long ToId, VisibilityBody? Visibility);
 
     private sealed record RestLagBody(string? ApiKey, long LagMs);
+
+    private sealed record StreamFaultsBody(string? ApiKey, double DropFraction, double DuplicateFraction, double ReorderFraction, int? Seed);
+
+    private sealed record ExpireBody(string? ApiKey, bool? Announce);
+
+    private sealed record DisconnectBody(string? ApiKey, long? ConnectionId, int? AfterEvents, bool? Abort);
 
     private sealed record CorruptRowBody(string? ApiKey, string? Symbol, FakeCorruption? Corruption, long? Id, long? TimeMs);
 

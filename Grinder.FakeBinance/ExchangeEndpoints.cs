@@ -9,6 +9,8 @@ internal sealed class ExchangeEndpoints(FakeExchange exchange)
 {
     public const string UserTradesPath = "/fapi/v1/userTrades";
 
+    public const string ListenKeyPath = "/fapi/v1/listenKey";
+
     private const string JsonType = "application/json";
 
     /// <summary>Request weights of Binance USD-M: userTrades 5; time, ping and exchangeInfo 1.</summary>
@@ -48,11 +50,16 @@ internal sealed class ExchangeEndpoints(FakeExchange exchange)
         }
     }
 
-    /// <summary>Order endpoints (any method) and every non-GET request are writes; the fill tracker must never send one.</summary>
+    /// <summary>Order endpoints (any method) and every non-GET request are writes; the fill tracker must never send one. The
+    /// exceptions are POST and PUT of the listenKey (start and keep alive the user data stream): they change no order. DELETE of
+    /// the listenKey is a write: it would close the stream of every bot sharing the account's key.</summary>
     private static bool IsWriteAttempt(string method, string path) =>
-        !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
+        !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || IsListenKeyUpkeep(method, path))
         || path.Contains("order", StringComparison.OrdinalIgnoreCase)
         || path.Contains("countdownCancelAll", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsListenKeyUpkeep(string method, string path) =>
+        path == ListenKeyPath && (HttpMethods.IsPost(method) || HttpMethods.IsPut(method));
 
     private static async Task WriteJsonAsync(HttpContext context, int status, byte[] body)
     {
@@ -94,6 +101,12 @@ internal sealed class ExchangeEndpoints(FakeExchange exchange)
         {
             Log.WriteAttempt(exchange.Logger, context.Request.Method, path);
             await WriteErrorAsync(context, ApiError.ReadOnly(), call).ConfigureAwait(false);
+            return;
+        }
+
+        if (IsListenKeyUpkeep(context.Request.Method, path))
+        {
+            await ListenKeyAsync(context, apiKey, call).ConfigureAwait(false);
             return;
         }
 
@@ -173,6 +186,30 @@ internal sealed class ExchangeEndpoints(FakeExchange exchange)
                 await WriteJsonAsync(context, StatusCodes.Status200OK, RowJson.Page(rows)).ConfigureAwait(false);
                 break;
         }
+    }
+
+    /// <summary>POST (start) and PUT (keep alive) <c>/fapi/v1/listenKey</c>: USER_STREAM security, the API key header only, no
+    /// signature. Both answer <c>{"listenKey":"..."}</c>; PUT without an active key (or with a <c>listenKey</c> parameter that is
+    /// not the active one) answers 400 -1125.</summary>
+    private async Task ListenKeyAsync(HttpContext context, string? apiKey, Call call)
+    {
+        if (apiKey is null || exchange.Book.SecretOf(apiKey) is null)
+        {
+            await WriteErrorAsync(context, ApiError.InvalidApiKey(), call).ConfigureAwait(false);
+            return;
+        }
+
+        var nowMs = exchange.ServerTime.ToUnixTimeMilliseconds();
+        var key = HttpMethods.IsPost(context.Request.Method)
+            ? exchange.Stream.Keys.Create(apiKey, nowMs)
+            : exchange.Stream.Keys.KeepAlive(apiKey, context.Request.Query["listenKey"].FirstOrDefault(), nowMs);
+        if (key is null)
+        {
+            await WriteErrorAsync(context, StreamHub.ListenKeyMissing(), call).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteObjectAsync(context, new { listenKey = key }).ConfigureAwait(false);
     }
 
     /// <summary>Answers the faults that replace the response. Returns false for faults that shape a normal answer (delay, payload faults).</summary>

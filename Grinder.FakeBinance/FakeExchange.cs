@@ -38,6 +38,7 @@ public sealed class FakeExchange : IAsyncDisposable
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FakeExchange>();
         Endpoints = new ExchangeEndpoints(this);
         Control = new ControlApi(this);
+        Stream = new StreamHub(this);
     }
 
     /// <summary>Where the fake listens, with a trailing slash, e.g. <c>http://127.0.0.1:54321/</c>.</summary>
@@ -99,6 +100,8 @@ public sealed class FakeExchange : IAsyncDisposable
 
     internal CancellationToken Stopping => _stopping.Token;
 
+    internal StreamHub Stream { get; }
+
     private ExchangeEndpoints Endpoints { get; }
 
     private ControlApi Control { get; }
@@ -120,6 +123,7 @@ public sealed class FakeExchange : IAsyncDisposable
 
         var app = builder.Build();
         var exchange = new FakeExchange(app, options);
+        app.UseWebSockets();
         app.Run(exchange.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         exchange.BaseUrl = new Uri(app.Urls.First().TrimEnd('/') + "/");
@@ -233,6 +237,7 @@ public sealed class FakeExchange : IAsyncDisposable
             return result;
         }, visibility);
         _tradesChanged.Notify();
+        Stream.Publish(apiKey, stored);
         return stored;
     }
 
@@ -314,6 +319,7 @@ public sealed class FakeExchange : IAsyncDisposable
         var nowMs = ServerTime.ToUnixTimeMilliseconds();
         var created = _book.Append(apiKey, symbol, nowMs, tail => TradeFactory.Generate(symbol, tail, count, seed, selfTradePairFraction, nowMs, startTimeMs));
         _tradesChanged.Notify();
+        Stream.Publish(apiKey, created);
         return created;
     }
 
@@ -337,6 +343,50 @@ public sealed class FakeExchange : IAsyncDisposable
     /// <summary>Rows a correct client must count for the account: valid rows within the history Binance serves (6 months), hidden
     /// rows included; a self-trade pair is two rows and both count. Equals the size of <see cref="TradeKeys"/>.</summary>
     public int ValidTradeCount(string apiKey) => _book.ValidCount(apiKey, HistoryFloorMs());
+
+    /// <summary>The WebSocket base of the user data stream, e.g. <c>ws://127.0.0.1:54321/</c>: connect to
+    /// <c>private/ws?listenKey=K&amp;events=ORDER_TRADE_UPDATE</c> or <c>private/stream?listenKey=K1&amp;events=...&amp;listenKey=K2...</c>.</summary>
+    public Uri StreamBaseUrl => new("ws" + BaseUrl.AbsoluteUri[4..]);
+
+    /// <summary>Open user data stream connections.</summary>
+    public IReadOnlyList<FakeStreamConnection> StreamConnections => Stream.Connections;
+
+    /// <summary>The account's active listenKey (what <c>POST /fapi/v1/listenKey</c> would return without creating one), or null.</summary>
+    public string? ActiveListenKey(string apiKey) => Stream.Keys.ActiveKey(apiKey, ServerTime.ToUnixTimeMilliseconds());
+
+    /// <summary>Ends the account's listenKey now: listenKeyExpired goes to every connection carrying it, which then get no more
+    /// events for it; PUT answers -1125 and the next POST creates a new key. Returns false when there was no active key.
+    /// With <paramref name="announce"/> false the listenKeyExpired event is lost: only the -1125 of the next PUT tells.
+    /// Keys also expire by themselves after <see cref="FakeExchangeOptions.ListenKeyValidity"/> without POST or PUT.</summary>
+    public bool ExpireListenKey(string apiKey, bool announce = true) => Stream.ExpireNow(apiKey, announce);
+
+    /// <summary>Seeded drop, duplicate and reorder faults for the account's stream events (null: every account without its own).</summary>
+    public void SetStreamFaults(FakeStreamFaults faults, string? apiKey = null) => Stream.SetFaults(faults, apiKey);
+
+    /// <summary>Removes every stream fault and pending disconnect, and sends any held (reordered) event now.</summary>
+    public void ClearStreamFaults() => Stream.ClearFaults();
+
+    /// <summary>ORDER_TRADE_UPDATE events the stream faults dropped for the account, oldest first.</summary>
+    public IReadOnlyList<FakeTradeKey> DroppedStreamEvents(string apiKey) => Stream.Dropped(apiKey);
+
+    /// <summary>Ends every connection carrying the account's key (null: all connections) after the messages already queued:
+    /// abruptly (<paramref name="abort"/>: no close frame, like a lost TCP connection) or with a close frame (1001). Returns how many.</summary>
+    public int DisconnectStreams(string? apiKey = null, bool abort = true) => Stream.Disconnect(apiKey, abort);
+
+    /// <summary>Ends one connection (see <see cref="StreamConnections"/>). Returns false when it is not open.</summary>
+    public bool DisconnectStream(long connectionId, bool abort = true) => Stream.DisconnectOne(connectionId, abort);
+
+    /// <summary>A disconnect during a burst: the account's connections are dropped right after its next <paramref name="events"/>
+    /// delivered events; the rest of the burst reaches no one until the client reconnects.</summary>
+    public void DisconnectStreamsAfterEvents(string apiKey, int events) => Stream.DisconnectAfter(apiKey, events);
+
+    /// <summary>Waits until at least <paramref name="count"/> open connections carry a live key of the account.</summary>
+    public Task WaitForStreamConnectionsAsync(string apiKey, int count, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Stream.Changed.WaitAsync(
+            () => StreamConnections.Count(c => c.LiveApiKeys.Contains(apiKey)) >= count ? string.Empty : null,
+            timeout,
+            $"{count} stream connection(s)",
+            cancellationToken);
 
     /// <summary>Clears <see cref="Requests"/> (not <see cref="WriteAttempts"/>).</summary>
     public void ResetRequestLog() => _log.Reset();
@@ -388,6 +438,7 @@ public sealed class FakeExchange : IAsyncDisposable
 
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await Stream.Completion.ConfigureAwait(false);
         _stopping.Dispose();
     }
 
@@ -402,6 +453,12 @@ public sealed class FakeExchange : IAsyncDisposable
             : options.MaxRecentWindow <= TimeSpan.Zero || options.MaxQueryWindow <= TimeSpan.Zero || options.MaxHistory <= TimeSpan.Zero ? "Time windows must be positive."
             : options.OversizedBodyBytes < 1024 ? "OversizedBodyBytes must be at least 1024."
             : options.MaxLoggedRequests < 1 ? "MaxLoggedRequests must be at least 1."
+            : options.ListenKeyValidity <= TimeSpan.Zero ? "ListenKeyValidity must be positive."
+            : options.StreamPingInterval < TimeSpan.Zero ? "StreamPingInterval must not be negative."
+            : options.StreamPongTimeout <= TimeSpan.Zero ? "StreamPongTimeout must be positive."
+            : options.StreamMaxConnectionLifetime <= TimeSpan.Zero ? "StreamMaxConnectionLifetime must be positive."
+            : options.StreamHousekeepingInterval <= TimeSpan.Zero ? "StreamHousekeepingInterval must be positive."
+            : options.StreamReorderHoldLimit <= TimeSpan.Zero ? "StreamReorderHoldLimit must be positive."
             : options.RandomFaults.Validate("RandomFaults");
         if (problem is not null)
         {
@@ -415,6 +472,12 @@ public sealed class FakeExchange : IAsyncDisposable
         if (ControlApi.Handles(path))
         {
             await Control.HandleAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (StreamHub.Handles(path))
+        {
+            await Stream.HandleAsync(context, path).ConfigureAwait(false);
             return;
         }
 

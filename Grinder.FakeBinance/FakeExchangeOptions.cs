@@ -35,6 +35,25 @@ public sealed class FakeExchangeOptions
     /// <summary>Symbols <c>exchangeInfo</c> lists and userTrades accepts; symbols of added trades join automatically.</summary>
     public IList<string> Symbols { get; set; } = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT"];
 
+    /// <summary>How long a listenKey lives after its last POST or PUT (Binance: 60 minutes).</summary>
+    public TimeSpan ListenKeyValidity { get; set; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>Server ping interval on user data stream connections (Binance: every 3 minutes); zero sends none.</summary>
+    public TimeSpan StreamPingInterval { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>A connection whose client has not answered a ping within this time is dropped (Binance: 10 minutes).</summary>
+    public TimeSpan StreamPongTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A connection is closed at this age (Binance: 24 hours).</summary>
+    public TimeSpan StreamMaxConnectionLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often (on <see cref="TimeProvider"/>'s timers) the fake looks for expired keys, connections at the end of their
+    /// lifetime and held (reordered) events due.</summary>
+    public TimeSpan StreamHousekeepingInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A reordered event held back waits at most this long for the event that should overtake it.</summary>
+    public TimeSpan StreamReorderHoldLimit { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Faults drawn at random for userTrades requests (all off by default).</summary>
     public FakeRandomFaultOptions RandomFaults { get; set; } = new();
 

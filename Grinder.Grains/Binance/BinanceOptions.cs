@@ -10,6 +10,10 @@ public sealed class BinanceOptions
     /// <summary>Root of the REST API: production, testnet or the fake exchange.</summary>
     public Uri BaseUrl { get; set; } = new("https://fapi.binance.com");
 
+    /// <summary>Root of the USD-M WebSocket endpoints (<c>Grinder__Binance__StreamUrl</c>); the user data stream lives under
+    /// <c>/private</c> of it.</summary>
+    public Uri StreamUrl { get; set; } = new("wss://fstream.binance.com");
+
     /// <summary>Sent as <c>recvWindow</c>; Binance rejects a signed request older than this (default 5000 ms, docs recommend ≤ 5000).</summary>
     public TimeSpan RecvWindow { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -62,6 +66,12 @@ public sealed class BinanceOptionsValidator : IValidateOptions<BinanceOptions>
             || (options.BaseUrl.Scheme != Uri.UriSchemeHttps && options.BaseUrl.Scheme != Uri.UriSchemeHttp))
         {
             failures.Add($"{prefix}BaseUrl must be an absolute http(s) URL.");
+        }
+
+        if (options.StreamUrl is null || !options.StreamUrl.IsAbsoluteUri
+            || (options.StreamUrl.Scheme != Uri.UriSchemeWss && options.StreamUrl.Scheme != Uri.UriSchemeWs))
+        {
+            failures.Add($"{prefix}StreamUrl must be an absolute ws(s) URL.");
         }
 
         RequirePositive(options.RecvWindow, "RecvWindow");

@@ -10,7 +10,8 @@ namespace Grinder.Grains.Binance;
 /// <param name="Error">Why there is no usable body.</param>
 /// <param name="ErrorDetail">Operator-facing text: path, status, Binance code; never the query, key or signature.</param>
 /// <param name="Requests">HTTP requests made, including clock synchronisation.</param>
-public sealed record BinanceResponse(ReadOnlyMemory<byte> Body, IngestErrorReason? Error, string? ErrorDetail, int Requests)
+/// <param name="BinanceCode">The <c>code</c> of a Binance error body, when there was one (e.g. -1125 for a listenKey that does not exist).</param>
+public sealed record BinanceResponse(ReadOnlyMemory<byte> Body, IngestErrorReason? Error, string? ErrorDetail, int Requests, long? BinanceCode = null)
 {
     public bool IsSuccess => Error is null;
 }
@@ -18,7 +19,8 @@ public sealed record BinanceResponse(ReadOnlyMemory<byte> Body, IngestErrorReaso
 /// <summary>
 /// The read-only HTTP layer (a typed <see cref="HttpClient"/>): signs requests, follows the server clock, respects the
 /// silo's weight governor, bounds every request in time and size, and turns every transport or exchange fault into a
-/// <see cref="BinanceResponse"/> instead of an exception. It can only issue GET to <see cref="BinanceEndpoints.AllowedPaths"/>.
+/// <see cref="BinanceResponse"/> instead of an exception. It can only issue GET to <see cref="BinanceEndpoints.AllowedPaths"/>
+/// and POST/PUT to <see cref="BinanceEndpoints.ListenKey"/>.
 /// </summary>
 public sealed partial class BinanceRestClient
 {
@@ -93,7 +95,7 @@ public sealed partial class BinanceRestClient
 
         for (var attempt = 0; ; attempt++)
         {
-            var response = await SendAsync(path, unsignedQuery, weight, credentials, cancellationToken).ConfigureAwait(false);
+            var response = await SendAsync(HttpMethod.Get, path, unsignedQuery, weight, credentials, sign: true, cancellationToken).ConfigureAwait(false);
             requests += response.Result.Requests;
             if (response.BinanceCode == TimestampOutsideRecvWindow && attempt == 0)
             {
@@ -116,8 +118,27 @@ public sealed partial class BinanceRestClient
     /// <summary>GET a public (NONE security) endpoint.</summary>
     public async Task<BinanceResponse> GetPublicAsync(string path, string query, int weight, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(path, query, weight, credentials: null, cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync(HttpMethod.Get, path, query, weight, credentials: null, sign: false, cancellationToken).ConfigureAwait(false);
         return response.Result;
+    }
+
+    /// <summary>
+    /// Starts (<paramref name="keepAlive"/> false: POST) or keeps alive (PUT) the account's user data stream on
+    /// <see cref="BinanceEndpoints.ListenKey"/>: USER_STREAM security, the API key header and no signature (Binance docs).
+    /// There is deliberately no way to DELETE it.
+    /// </summary>
+    public async Task<BinanceResponse> SendListenKeyAsync(bool keepAlive, BinanceCredentials credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        if (string.IsNullOrEmpty(credentials.ApiKey))
+        {
+            return new BinanceResponse(default, IngestErrorReason.Http, $"no API key configured for {BinanceEndpoints.ListenKey}", 0);
+        }
+
+        var method = keepAlive ? BinanceEndpoints.ListenKeyKeepAlive : BinanceEndpoints.ListenKeyStart;
+        var response = await SendAsync(method, BinanceEndpoints.ListenKey, string.Empty, BinanceEndpoints.ListenKeyWeight, credentials, sign: false, cancellationToken)
+            .ConfigureAwait(false);
+        return response.Result with { BinanceCode = response.BinanceCode };
     }
 
     private async Task<BinanceResponse?> SyncClockAsync(string reason, CancellationToken cancellationToken)
@@ -162,11 +183,12 @@ public sealed partial class BinanceRestClient
     private readonly record struct SendResult(BinanceResponse Result, long? BinanceCode);
 
     private async Task<SendResult> SendAsync(
-        string path, string query, int weight, BinanceCredentials? credentials, CancellationToken cancellationToken)
+        HttpMethod method, string path, string query, int weight, BinanceCredentials? credentials, bool sign, CancellationToken cancellationToken)
     {
-        if (!BinanceEndpoints.AllowedPaths.Contains(path))
+        var uri = new Uri(_options.BaseUrl.AbsoluteUri.TrimEnd('/') + path);
+        if (!ReadOnlyGuardHandler.IsAllowed(method, uri))
         {
-            throw new InvalidOperationException($"Refused {path}: not an allowed read-only Binance path.");
+            throw new InvalidOperationException($"Refused {method} {path}: not an allowed read-only Binance request.");
         }
 
         // Waiting for budget can take up to a minute: sign only afterwards so the timestamp is fresh.
@@ -174,13 +196,13 @@ public sealed partial class BinanceRestClient
 
         string? signature = null;
         var fullQuery = query;
-        if (credentials is not null)
+        if (credentials is not null && sign)
         {
             (fullQuery, signature) = BinanceSigner.SignQuery(query, credentials.ApiSecret, _clock.ServerNowMs, _options.RecvWindow);
         }
 
-        var uri = new Uri(_options.BaseUrl.AbsoluteUri.TrimEnd('/') + path + (fullQuery.Length > 0 ? "?" + fullQuery : string.Empty));
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        uri = new Uri(_options.BaseUrl.AbsoluteUri.TrimEnd('/') + path + (fullQuery.Length > 0 ? "?" + fullQuery : string.Empty));
+        using var request = new HttpRequestMessage(method, uri);
         if (credentials is not null)
         {
             request.Headers.TryAddWithoutValidation("X-MBX-APIKEY", credentials.ApiKey);

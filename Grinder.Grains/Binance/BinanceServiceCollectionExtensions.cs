@@ -10,8 +10,9 @@ public static class BinanceServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="BinanceOptions"/> (section <c>Grinder:Binance</c>, validated on start), the typed
     /// <see cref="BinanceRestClient"/> (GET-only guard, no redirects), one <see cref="BinanceWeightGovernor"/> and one
-    /// <see cref="BinanceServerClock"/> per silo, <see cref="TimeProvider.System"/> unless one is registered, and
-    /// <see cref="IUserTradesFetcher"/>.
+    /// <see cref="BinanceServerClock"/> per silo, <see cref="TimeProvider.System"/> unless one is registered,
+    /// <see cref="IUserTradesFetcher"/>, and the user data stream's <see cref="Stream.ListenKeyClient"/> and
+    /// <see cref="Stream.UserDataStreamConnectionFactory"/> (settings <see cref="Stream.UserDataStreamOptions.SectionName"/>).
     /// </summary>
     public static IServiceCollection AddGrinderBinanceClient(this IServiceCollection services)
     {
@@ -41,6 +42,12 @@ public static class BinanceServiceCollectionExtensions
 
         // Transient like the typed client it wraps, so handler rotation by IHttpClientFactory keeps working.
         services.TryAddTransient<IUserTradesFetcher, UserTradesFetcher>();
+
+        // The user data stream: listenKey POST/PUT through the same guarded client, one connection per account.
+        services.AddOptions<Stream.UserDataStreamOptions>().BindConfiguration(Stream.UserDataStreamOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Stream.UserDataStreamOptions>, Stream.UserDataStreamOptionsValidator>());
+        services.TryAddTransient<Stream.ListenKeyClient>();
+        services.TryAddTransient<Stream.UserDataStreamConnectionFactory>();
         return services;
     }
 }

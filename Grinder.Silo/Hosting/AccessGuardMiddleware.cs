@@ -7,13 +7,13 @@ using Microsoft.Extensions.Options;
 namespace Grinder.Silo.Hosting;
 
 /// <summary>
-/// Protects the dashboard and admin endpoints (design.md §6): open to loopback clients, and to others only with the
+/// Protects the dashboard, admin and fill ledger endpoints (design.md §6): open to loopback clients, and to others only with the
 /// admin token (<c>Authorization: Bearer TOKEN</c>, or Basic with TOKEN as the password so a browser can log in).
 /// Without a configured token, non-loopback clients are refused.
 /// </summary>
 public sealed partial class AccessGuardMiddleware(RequestDelegate next, IOptions<AdminOptions> options, ILogger<AccessGuardMiddleware> logger)
 {
-    private static readonly string[] ProtectedPrefixes = ["/dashboard", "/admin"];
+    private static readonly string[] ProtectedPrefixes = ["/dashboard", "/admin", "/fills"];
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -34,7 +34,7 @@ public sealed partial class AccessGuardMiddleware(RequestDelegate next, IOptions
         else
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.Response.WriteAsync("refused: dashboard and admin are loopback-only unless GRINDER_ADMIN_TOKEN is set\n");
+            await context.Response.WriteAsync("refused: dashboard, admin and fills are loopback-only unless GRINDER_ADMIN_TOKEN is set\n");
         }
     }
 

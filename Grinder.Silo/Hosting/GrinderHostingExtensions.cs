@@ -97,7 +97,7 @@ public static class GrinderHostingExtensions
         return builder;
     }
 
-    /// <summary><c>/metrics</c>, <c>/healthz</c>, <c>/dashboard</c>; dashboard and admin behind the access guard.</summary>
+    /// <summary><c>/metrics</c>, <c>/healthz</c>, <c>/dashboard</c>, <c>/admin</c>, <c>/fills</c>; all but the first two behind the access guard.</summary>
     public static WebApplication MapGrinderEndpoints(this WebApplication app)
     {
         app.UseMiddleware<AccessGuardMiddleware>();
@@ -113,6 +113,7 @@ public static class GrinderHostingExtensions
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         app.MapOrleansDashboard("/dashboard");
         app.MapGrinderAdmin();
+        app.MapGrinderFills();
         return app;
     }
 

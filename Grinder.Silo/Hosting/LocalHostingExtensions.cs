@@ -21,6 +21,7 @@ public static class LocalHostingExtensions
             ActivatorUtilities.CreateInstance<FileGrainStorage>(services, name, dataDirectory));
         silo.Services.AddSingleton<IFillLedger>(services =>
             new SqliteFillLedger(dataDirectory, services.GetRequiredService<ILogger<SqliteFillLedger>>()));
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => new FillLedgerStartupCheck(services));
         return silo;
     }
 }

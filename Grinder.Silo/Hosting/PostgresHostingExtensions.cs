@@ -49,6 +49,7 @@ public static class PostgresHostingExtensions
                 connectionString, services.GetRequiredService<ILogger<PostgresSchemaMigrationParticipant>>(), schema));
         silo.Services.AddSingleton<IFillLedger>(services =>
             new PostgresFillLedger(connectionString, schema, services.GetRequiredService<ILogger<PostgresFillLedger>>()));
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => new FillLedgerStartupCheck(services));
 
         silo.UseAdoNetClustering(options =>
         {

@@ -6,7 +6,9 @@ namespace Grinder.Tests.Binance;
 /// <summary>
 /// Runbook safety invariants 2 and 3 ("zero write ops in fill code", "broader write-op grep") in C# terms: the fill
 /// code (Grinder.Grains, Grinder.Silo) names no order endpoint and no write verb, and every Binance path it names is
-/// one of the read-only allow-list.
+/// one of the read-only allow-list. The one exception is the user data stream's listenKey: POST and PUT on exactly
+/// <c>/fapi/v1/listenKey</c>, named only in <c>BinanceEndpoints.cs</c> (never DELETE, never another path), and the guard
+/// handler proves at run time that nothing else leaves the process.
 /// </summary>
 public sealed partial class ReadOnlyInvariantTests
 {
@@ -22,6 +24,13 @@ public sealed partial class ReadOnlyInvariantTests
         ("custom HttpMethod", new Regex(@"new\s+HttpMethod\s*\(")),
         ("write verb helper", new Regex(@"\b(Post|Put|Delete|Patch)(AsJson)?Async\s*\(")),
         ("write verb literal", new Regex("\"(POST|PUT|DELETE|PATCH)\"", RegexOptions.IgnoreCase)),
+    ];
+
+    /// <summary>The only lines allowed to name a write method: the two listenKey methods in the endpoint list.</summary>
+    private static readonly (string File, Regex Line)[] ListenKeyExemptions =
+    [
+        ("Grinder.Grains/Binance/BinanceEndpoints.cs", new Regex(@"^\s*public static readonly HttpMethod ListenKeyStart = HttpMethod\.Post;\s*$")),
+        ("Grinder.Grains/Binance/BinanceEndpoints.cs", new Regex(@"^\s*public static readonly HttpMethod ListenKeyKeepAlive = HttpMethod\.Put;\s*$")),
     ];
 
     [GeneratedRegex(@"/(fapi|dapi|papi|eapi|sapi|api)/v\d+/order", RegexOptions.IgnoreCase)]
@@ -63,6 +72,10 @@ public sealed partial class ReadOnlyInvariantTests
         return files;
     }
 
+    /// <summary>True for the exact lines of <see cref="ListenKeyExemptions"/> in their file.</summary>
+    internal static bool IsListenKeyExemption(string fileName, string line) =>
+        ListenKeyExemptions.Any(e => fileName.Replace('\\', '/') == e.File && e.Line.IsMatch(line.TrimEnd('\r')));
+
     internal static IEnumerable<string> Violations(string fileName, string source)
     {
         var lines = source.Split('\n');
@@ -74,9 +87,10 @@ public sealed partial class ReadOnlyInvariantTests
                 continue;
             }
 
+            var exempt = IsListenKeyExemption(fileName, lines[i]);
             foreach (var (rule, pattern) in Forbidden)
             {
-                if (pattern.IsMatch(lines[i]))
+                if (pattern.IsMatch(lines[i]) && !(exempt && rule == "write HttpMethod"))
                 {
                     yield return $"{fileName}:{i + 1}: {rule}: {lines[i].Trim()}";
                 }
@@ -84,7 +98,7 @@ public sealed partial class ReadOnlyInvariantTests
 
             foreach (Match path in AnyBinancePath().Matches(lines[i]))
             {
-                if (!BinanceEndpoints.AllowedPaths.Contains(path.Value))
+                if (!BinanceEndpoints.AllowedPaths.Contains(path.Value) && path.Value != BinanceEndpoints.ListenKey)
                 {
                     yield return $"{fileName}:{i + 1}: Binance path outside the read-only allow-list: {path.Value}";
                 }
@@ -123,6 +137,30 @@ public sealed partial class ReadOnlyInvariantTests
     public void The_scanner_catches_write_operations(string line)
     {
         Assert.NotEmpty(Violations("sample.cs", line));
+    }
+
+    [Fact]
+    public void Each_listen_key_exemption_is_used_exactly_once_and_names_no_delete()
+    {
+        var root = RepositoryRoot();
+        var lines = FillSourceFiles()
+            .SelectMany(f => File.ReadAllLines(f).Select(line => (File: Path.GetRelativePath(root, f), Line: line)))
+            .Where(l => IsListenKeyExemption(l.File, l.Line))
+            .ToList();
+
+        Assert.Equal(ListenKeyExemptions.Length, lines.Count);
+        Assert.All(lines, l => Assert.DoesNotMatch("Delete|Patch", l.Line));
+        Assert.Equal(new HashSet<HttpMethod> { HttpMethod.Post, HttpMethod.Put }, BinanceEndpoints.ListenKeyMethods.ToHashSet());
+    }
+
+    [Theory]
+    [InlineData("Grinder.Grains/Binance/BinanceEndpoints.cs", "    public static readonly HttpMethod ListenKeyStart = HttpMethod.Delete;")]
+    [InlineData("Grinder.Grains/Binance/BinanceEndpoints.cs", "    public static readonly HttpMethod ListenKeyStart = HttpMethod.Post; var x = HttpMethod.Delete;")]
+    [InlineData("Grinder.Grains/Binance/BinanceRestClient.cs", "    public static readonly HttpMethod ListenKeyStart = HttpMethod.Post;")]
+    [InlineData("Grinder.Grains/Binance/BinanceEndpoints.cs", "    var p = \"/fapi/v1/listenKeys\";")]
+    public void The_listen_key_exemption_covers_nothing_but_its_own_lines(string file, string line)
+    {
+        Assert.NotEmpty(Violations(file, line));
     }
 
     [Theory]

@@ -59,18 +59,15 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
     }
 
     /// <summary>Stored counted fills of one account by <c>side|liquidity</c>, straight from the JSON an operator reads.</summary>
-    public static async Task<Dictionary<string, FillTotals>> StoredFillsAsync(PostgresDatabase database, string grainKey)
+    public static async Task<Dictionary<string, FillTotals>> StoredFillsAsync(PostgresDatabase database, string accountId)
     {
-        var json = await database.ScalarAsync<string>(
-            "SELECT (state->'Fills')::text FROM grinder_grain_state_json WHERE state_name = 'ingest' AND grain_key = @key", ("key", grainKey));
-        using var document = JsonDocument.Parse(json ?? "{}");
-        return document.RootElement.EnumerateObject().ToDictionary(
-            bucket => bucket.Name,
-            bucket => new FillTotals(
-                bucket.Value.GetProperty("Count").GetInt64(),
-                bucket.Value.GetProperty("Notional").GetDecimal(),
-                bucket.Value.GetProperty("Fees").GetDecimal(),
-                bucket.Value.GetProperty("Rebates").GetDecimal()),
+        // The fill counters live in the ledger's totals, one row per (source, side, liquidity).
+        var rows = await database.QueryAsync(
+            "SELECT side || '|' || liquidity, sum(fills), sum(notional), sum(fees), sum(rebates) FROM grinder_fill_totals WHERE account = @account GROUP BY 1",
+            ("account", accountId));
+        return rows.ToDictionary(
+            row => (string)row[0]!,
+            row => new FillTotals(Convert.ToInt64(row[1], CultureInfo.InvariantCulture), (decimal)row[2]!, (decimal)row[3]!, (decimal)row[4]!),
             StringComparer.Ordinal);
     }
 

@@ -295,7 +295,8 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
 
             // Exact per (side, liquidity): count, notional, fees and rebates, in memory and as stored.
             IngestExpectations.Equal(expected, (await grain.GetSnapshotAsync()).Fills);
-            IngestExpectations.Equal(expected, await ChaosMonitor.StoredFillsAsync(database, account.GrainKey));
+            IngestExpectations.Equal(expected, await ChaosMonitor.StoredFillsAsync(database, account.Id));
+            await IngestExpectations.LedgerEqualsExchangeAsync(IngestClusterFixture.LedgerOf(cluster), account.Id, exchange, account.ApiKey);
 
             // Invalid rows: each one quarantined once under its id, none counted (the totals above hold only valid rows).
             var health = await grain.GetHealthAsync();

@@ -13,7 +13,8 @@ public sealed class WriteAttemptTests(FakeExchangeFixture fixture)
     [InlineData("POST", "fapi/v1/batchOrders")]
     [InlineData("DELETE", "fapi/v1/allOpenOrders")]
     [InlineData("POST", "fapi/v1/countdownCancelAll")]
-    [InlineData("PUT", "fapi/v1/listenKey")]
+    [InlineData("DELETE", "fapi/v1/listenKey")]
+    [InlineData("PUT", "fapi/v1/leverage")]
     [InlineData("POST", "fapi/v1/userTrades")]
     [InlineData("DELETE", "anything/at/all")]
     public async Task Write_attempts_are_refused_and_recorded(string method, string path)

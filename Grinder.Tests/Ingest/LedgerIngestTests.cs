@@ -130,37 +130,6 @@ public sealed class LedgerIngestTests(IngestClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Two_activations_of_every_account_polling_one_database_record_each_fill_once()
-    {
-        var account = fixture.TakeAccount();
-        var key = IngestClusterFixture.KeyOf(account);
-        var grain = fixture.Account(account);
-        fixture.NewTrades(account, "BTCUSDT", 200, seed: 47, selfTradePairFraction: 0.1);
-
-        // A second cluster on the same database activates the same account grains: both read and write at once.
-        var second = await fixture.StartClusterAsync(fixture.Database.ConnectionString, "twin-" + Guid.NewGuid().ToString("N")[..6], silos: 1);
-        try
-        {
-            var twin = second.Client.GetGrain<IFillIngestGrain>(ConfiguredAccount.GrainKeyFor(account));
-            await twin.PollNowAsync();
-            fixture.NewTrades(account, "BTCUSDT", 150, seed: 48, selfTradePairFraction: 0.1);
-            fixture.NewTrades(account, "ETHUSDT", 80, seed: 49);
-            var expected = fixture.Exchange.TradeKeys(key).Count;
-            await CountedAsync(grain, expected);
-            await Eventually.ReturnsAsync(twin.GetSnapshotAsync, snapshot => Count(snapshot) >= expected, Wait, "the twin activation to see every fill");
-            Assert.Equal(expected, Count(await twin.GetSnapshotAsync()));
-        }
-        finally
-        {
-            await second.StopAllSilosAsync();
-            await second.DisposeAsync();
-        }
-
-        Assert.Equal(fixture.Exchange.TradeKeys(key).Count, Count(await PollsAsync(grain, 2)));
-        await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
-    }
-
-    [Fact]
     public async Task A_state_written_before_the_ledger_keeps_its_counters_and_counts_nothing_twice_after_the_upgrade()
     {
         var account = "up-" + Guid.NewGuid().ToString("N")[..6];

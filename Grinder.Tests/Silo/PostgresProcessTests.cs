@@ -39,7 +39,7 @@ public sealed class PostgresProcessTests
             }
 
             // The schema was applied once, by whichever silo came first, and recorded.
-            Assert.Equal(4L, await database.ScalarAsync<long>("SELECT count(*) FROM grinder_schema_migrations"));
+            Assert.Equal((long)Grinder.Silo.Storage.PostgresMigrationScript.Embedded.Count, await database.ScalarAsync<long>("SELECT count(*) FROM grinder_schema_migrations"));
         }
         finally
         {

@@ -279,23 +279,32 @@ ensure_jq() {
   command -v jq >/dev/null
 }
 
-# stored_fills_match_fake STATE_JSON FAKE_URL API_KEY: exactly-once check without racing the fake's generator. One
-# stored state record holds each symbol's cursor and the fill counters written together, and trade ids only grow, so the
-# stored fill count must equal the fake's valid rows with an id up to the stored cursor of their symbol. Sets
-# MATCH_DETAIL to both numbers.
+# stored_fills_match_fake STATE_JSON FAKE_URL API_KEY [SILO_URL] [ACCOUNT]: exactly-once check without racing the fake's
+# generator, against the fill ledger. The read position is stored only after the ledger holds every row it passed, and
+# trade ids only grow, so: every fake trade with an id up to the stored position of its symbol is in the ledger
+# (GET /fills as CSV), every ledger row is a fake trade, no (symbol, id, side) twice, and the counters of /metrics equal
+# the ledger's row count. SILO_URL defaults to $URL, ACCOUNT to main. Sets MATCH_DETAIL to the numbers.
 stored_fills_match_fake() {
-  local state=$1 fake=$2 key=$3 total expected=0 symbol id rows
-  MATCH_DETAIL="no readable stored state"
-  total=$(jq '[.Fills[]?.Count] | add // 0' <<<"$state" 2>/dev/null) || return 1
-  [ -n "$total" ] || return 1
+  local state=$1 fake=$2 key=$3 silo=${4:-$URL} account=${5:-main} symbol id ledger fakekeys expected=0 rows counted
+  MATCH_DETAIL="no readable stored state or ledger"
+  ledger=$(curl -sf "$silo/fills?account=$(uri_escape "$account")&format=csv" | tail -n +2 | awk -F, '{print $3" "$1" "$4}' | sort) || return 1
+  fakekeys=$(curl -sf "$fake/_fake/trade-keys?apiKey=$(uri_escape "$key")" | jq -r '.[] | "\(.symbol) \(.id) \(.side)"' | sort) || return 1
+  rows=$(grep -c . <<<"$ledger")
+  if [ "$(uniq <<<"$ledger" | grep -c .)" -ne "$rows" ]; then MATCH_DETAIL="ledger holds a fill twice"; return 1; fi
+  if [ -n "$(comm -23 <(echo "$ledger") <(echo "$fakekeys") | grep .)" ]; then MATCH_DETAIL="ledger rows that are not fake trades: $(comm -23 <(echo "$ledger") <(echo "$fakekeys") | head -3 | tr '\n' ';')"; return 1; fi
   while read -r symbol id; do
     [ "$id" = null ] && continue
-    rows=$(curl -sf "$fake/_fake/trades?apiKey=$(uri_escape "$key")&symbol=$symbol" \
-      | jq --argjson id "$id" '[.[] | select(.id <= $id)] | length') || return 1
-    expected=$((expected + rows))
+    local below
+    below=$(awk -v s="$symbol" -v i="$id" '$1 == s && $2 <= i' <<<"$fakekeys" | sort)
+    expected=$((expected + $(grep -c . <<<"$below")))
+    if [ -n "$(comm -23 <(echo "$below") <(echo "$ledger") | grep .)" ]; then
+      MATCH_DETAIL="fake trades up to the stored position of $symbol missing in the ledger: $(comm -23 <(echo "$below") <(echo "$ledger") | head -3 | tr '\n' ';')"
+      return 1
+    fi
   done < <(jq -r '.Symbols | to_entries[] | "\(.key) \(.value.LastTradeId)"' <<<"$state")
-  MATCH_DETAIL="stored fills $total, fake rows up to the stored cursors $expected"
-  [ "$total" -eq "$expected" ]
+  counted=$(metric_sum "$(scrape "$silo")" grinder_fills_total)
+  MATCH_DETAIL="ledger rows $rows (fake trades up to the stored positions $expected, counted in /metrics ${counted:-none})"
+  [ "${counted%.*}" = "$rows" ]
 }
 
 # Builds what the scripts run (incremental when already built). Grinder.Silo references Grinder.FakeBinance (the demo
