@@ -33,6 +33,7 @@ internal static class LedgerInsertBenchmark
         var batch = args.Int("batch", 1000);
         var block = args.Int("block", 50);
         var rounds = args.Int("rounds", 5);
+        var sqliteBatches = args.Int("sqlite-batches", 100);
         args.RejectUnknown();
         Header("ledger", args);
         Console.WriteLine($"setup: throwaway PostgreSQL (fsync off, synchronous_commit off), fresh database migrated by the silo's migrator; batches of {batch:N0} rows of one symbol "
@@ -140,7 +141,38 @@ internal static class LedgerInsertBenchmark
 
         Console.WriteLine($"ratio ledger / plain COPY: {Spread(samples[0].Zip(samples[1], (l, p) => l.RowsPerSecond / p.RowsPerSecond).ToList(), "0.00")} (goal >= 0.5)");
         Console.WriteLine($"ratio ledger / keyed COPY: {Spread(samples[0].Zip(samples[2], (l, k) => l.RowsPerSecond / k.RowsPerSecond).ToList(), "0.00")}");
+        if (sqliteBatches > 0)
+        {
+            await SqliteAsync(Pages(sqliteBatches), seenMs);
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// For reference (no baseline of its own): the local mode's SQLite ledger appending the same kind of batches, one
+    /// after the other, with the CPU this process spends per 1,000 rows (SQLite runs inside it).
+    /// </summary>
+    private static async Task SqliteAsync(List<List<ParsedTrade>> pages, long seenMs)
+    {
+        using var directory = new TempDirectory();
+        using var ledger = new SqliteFillLedger(directory.Path, NullLogger<SqliteFillLedger>.Instance);
+        var warmup = Math.Max(1, pages.Count / 5);
+        foreach (var page in pages.Take(warmup))
+        {
+            await ledger.AppendAsync(new LedgerBatch(Account, Source, FillFeeder.Poll, seenMs, page), CancellationToken.None);
+        }
+
+        var own = OwnCpu();
+        var start = Stopwatch.GetTimestamp();
+        var rows = 0L;
+        foreach (var page in pages.Skip(warmup))
+        {
+            rows += (await ledger.AppendAsync(new LedgerBatch(Account, Source, FillFeeder.Poll, seenMs, page), CancellationToken.None)).Inserted.Count;
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        Console.WriteLine(Invariant($"SQLite ledger AppendAsync (local mode, {pages.Count - warmup} batches after {warmup} warm-up): {rows / elapsed.TotalSeconds:N0} rows/s, process CPU {(OwnCpu() - own).TotalMilliseconds * 1000 / rows:0.0} ms per 1,000 rows"));
     }
 
     private static async Task CopyAsync(NpgsqlDataSource dataSource, string table, List<ParsedTrade> page, long seenMs)
