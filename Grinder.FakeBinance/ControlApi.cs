@@ -20,8 +20,9 @@ namespace Grinder.FakeBinance;
 /// <item><c>POST /_fake/raw-rows</c> <c>{"apiKey","symbol","id","timeMs","row"}</c> (row: a JSON string served verbatim, or any JSON value)</item>
 /// <item><c>GET /_fake/valid-trade-count?apiKey=</c></item>
 /// <item><c>GET /_fake/streams</c> (open connections), <c>GET /_fake/listen-key?apiKey=</c>, <c>POST /_fake/listen-key/expire</c> <c>{"apiKey","announce"}</c></item>
-/// <item><c>POST /_fake/stream-faults</c> <c>{"apiKey","dropFraction","duplicateFraction","reorderFraction","seed"}</c> (apiKey null: all accounts),
-/// <c>POST /_fake/stream-faults/clear</c>, <c>GET /_fake/stream-dropped?apiKey=</c></item>
+/// <item><c>POST /_fake/stream-faults</c> <c>{"apiKey","dropFraction","duplicateFraction","reorderFraction","alterFraction","seed"}</c> (apiKey null: all accounts),
+/// <c>POST /_fake/stream-faults/clear</c>, <c>GET /_fake/stream-dropped?apiKey=</c>, <c>GET /_fake/stream-altered?apiKey=</c></item>
+/// <item><c>POST /_fake/stream-refusal</c> <c>{"apiKey","refusal"}</c> (a <see cref="FakeStreamRefusal"/> name; apiKey null: all accounts)</item>
 /// <item><c>POST /_fake/streams/disconnect</c> <c>{"apiKey","connectionId","afterEvents","abort"}</c> (all optional; none: every connection now)</item>
 /// <item><c>POST /_fake/faults</c> (a <see cref="FakeFault"/>, kind as a name)</item>
 /// <item><c>GET /_fake/requests</c>, <c>POST /_fake/requests/reset</c>, <c>GET /_fake/write-attempts</c></item>
@@ -65,6 +66,8 @@ internal sealed class ControlApi(FakeExchange exchange)
                 ("POST", "listen-key/expire") => ExpireListenKey(await ReadAsync<ExpireBody>(context).ConfigureAwait(false)),
                 ("POST", "stream-faults") => SetStreamFaults(await ReadAsync<StreamFaultsBody>(context).ConfigureAwait(false)),
                 ("POST", "stream-faults/clear") => ClearStreamFaults(),
+                ("POST", "stream-refusal") => RefuseStreams(await ReadAsync<RefusalBody>(context).ConfigureAwait(false)),
+                ("GET", "stream-altered") => exchange.AlteredStreamEvents(Required(request.Query["apiKey"])).Select(k => new { symbol = k.Symbol, id = k.Id, side = k.Side }).ToArray(),
                 ("GET", "stream-dropped") => exchange.DroppedStreamEvents(Required(request.Query["apiKey"])).Select(k => new { symbol = k.Symbol, id = k.Id, side = k.Side }).ToArray(),
                 ("POST", "streams/disconnect") => Disconnect(await ReadAsync<DisconnectBody>(context).ConfigureAwait(false)),
                 ("POST", "faults") => EnqueueFault(await ReadAsync<FakeFault>(context).ConfigureAwait(false)),
@@ -205,8 +208,14 @@ internal sealed class ControlApi(FakeExchange exchange)
 
     private object SetStreamFaults(StreamFaultsBody body)
     {
-        exchange.SetStreamFaults(new FakeStreamFaults(body.DropFraction, body.DuplicateFraction, body.ReorderFraction, body.Seed ?? 1), body.ApiKey);
+        exchange.SetStreamFaults(new FakeStreamFaults(body.DropFraction, body.DuplicateFraction, body.ReorderFraction, body.Seed ?? 1, body.AlterFraction), body.ApiKey);
         return new { apiKey = body.ApiKey };
+    }
+
+    private object RefuseStreams(RefusalBody body)
+    {
+        exchange.RefuseStreams(body.Refusal, body.ApiKey);
+        return new { refusal = body.Refusal.ToString(), apiKey = body.ApiKey };
     }
 
     private object ClearStreamFaults()
@@ -258,7 +267,9 @@ internal sealed class ControlApi(FakeExchange exchange)
 
     private sealed record RestLagBody(string? ApiKey, long LagMs);
 
-    private sealed record StreamFaultsBody(string? ApiKey, double DropFraction, double DuplicateFraction, double ReorderFraction, int? Seed);
+    private sealed record StreamFaultsBody(string? ApiKey, double DropFraction, double DuplicateFraction, double ReorderFraction, int? Seed, double AlterFraction);
+
+    private sealed record RefusalBody(string? ApiKey, FakeStreamRefusal Refusal);
 
     private sealed record ExpireBody(string? ApiKey, bool? Announce);
 

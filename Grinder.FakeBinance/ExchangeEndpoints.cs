@@ -193,7 +193,8 @@ internal sealed class ExchangeEndpoints(FakeExchange exchange)
     /// not the active one) answers 400 -1125.</summary>
     private async Task ListenKeyAsync(HttpContext context, string? apiKey, Call call)
     {
-        if (apiKey is null || exchange.Book.SecretOf(apiKey) is null)
+        // A key without the permission gets the same answer as an unknown key (Binance -2015).
+        if (apiKey is null || exchange.Book.SecretOf(apiKey) is null || exchange.Stream.RefusalFor(apiKey) == FakeStreamRefusal.ListenKeyForbidden)
         {
             await WriteErrorAsync(context, ApiError.InvalidApiKey(), call).ConfigureAwait(false);
             return;

@@ -38,6 +38,15 @@ public sealed partial class FakeBinanceHostOptions
     /// <summary>REQUEST_WEIGHT per IP and minute (<c>--weight-limit</c>).</summary>
     public int WeightLimitPerMinute { get; set; } = 2400;
 
+    /// <summary>listenKey validity after its last POST/PUT (Binance: 60 minutes); shorter for expiry drills.</summary>
+    public TimeSpan ListenKeyValidity { get; set; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>Server ping interval of stream connections (Binance: 3 minutes).</summary>
+    public TimeSpan StreamPingInterval { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Maximum age of a stream connection (Binance: 24 hours); shorter for renewal drills.</summary>
+    public TimeSpan StreamMaxConnectionLifetime { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Random faults on userTrades (<c>FakeBinance:RandomFaults:*</c>).</summary>
     public FakeRandomFaultOptions RandomFaults { get; set; } = new();
 
@@ -97,6 +106,9 @@ public sealed class FakeBinanceHostOptionsValidator : IValidateOptions<FakeBinan
             { InitialTrades: < 0 } => $"{S}:InitialTrades (--initial-trades) must not be negative.",
             { InitialHistory.Ticks: <= 0 } => $"{S}:InitialHistory (--initial-history) must be positive.",
             { WeightLimitPerMinute: < 1 } => $"{S}:WeightLimitPerMinute (--weight-limit) must be at least 1.",
+            { ListenKeyValidity.Ticks: <= 0 } => $"{S}:ListenKeyValidity must be positive.",
+            { StreamPingInterval.Ticks: < 0 } => $"{S}:StreamPingInterval must not be negative (zero sends no pings).",
+            { StreamMaxConnectionLifetime.Ticks: <= 0 } => $"{S}:StreamMaxConnectionLifetime must be positive.",
             _ => options.RandomFaults.Validate($"{S}:RandomFaults"),
         };
     }

@@ -125,7 +125,17 @@ public sealed class FakeExchange : IAsyncDisposable
         var exchange = new FakeExchange(app, options);
         app.UseWebSockets();
         app.Run(exchange.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The stream's housekeeping already runs: stop it with the half-started exchange (a port in use, say).
+            await exchange.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         exchange.BaseUrl = new Uri(app.Urls.First().TrimEnd('/') + "/");
         Grinder.FakeBinance.Log.Listening(exchange._logger, exchange.BaseUrl);
         return exchange;
@@ -148,6 +158,9 @@ public sealed class FakeExchange : IAsyncDisposable
                 Url = options.Url,
                 WeightLimitPerMinute = options.WeightLimitPerMinute,
                 RandomFaults = options.RandomFaults,
+                ListenKeyValidity = options.ListenKeyValidity,
+                StreamPingInterval = options.StreamPingInterval,
+                StreamMaxConnectionLifetime = options.StreamMaxConnectionLifetime,
                 LoggerFactory = loggerFactory,
                 Symbols = [.. new FakeExchangeOptions().Symbols.Union(symbols)],
             },
@@ -366,6 +379,13 @@ public sealed class FakeExchange : IAsyncDisposable
     /// <summary>Removes every stream fault and pending disconnect, and sends any held (reordered) event now.</summary>
     public void ClearStreamFaults() => Stream.ClearFaults();
 
+    /// <summary>ORDER_TRADE_UPDATE events sent with amounts that differ from the REST row (<see cref="FakeStreamFaults.AlterFraction"/>).</summary>
+    public IReadOnlyList<FakeTradeKey> AlteredStreamEvents(string apiKey) => Stream.Altered(apiKey);
+
+    /// <summary>Refuses the account's (null: every account's) user data stream as <paramref name="refusal"/> says, until called
+    /// again with <see cref="FakeStreamRefusal.None"/>; connections already open stay open. For REST fallback tests.</summary>
+    public void RefuseStreams(FakeStreamRefusal refusal, string? apiKey = null) => Stream.Refuse(refusal, apiKey);
+
     /// <summary>ORDER_TRADE_UPDATE events the stream faults dropped for the account, oldest first.</summary>
     public IReadOnlyList<FakeTradeKey> DroppedStreamEvents(string apiKey) => Stream.Dropped(apiKey);
 
@@ -387,6 +407,13 @@ public sealed class FakeExchange : IAsyncDisposable
             timeout,
             $"{count} stream connection(s)",
             cancellationToken);
+
+    /// <summary>Waits until the open connections satisfy <paramref name="condition"/> (checked on every connect, disconnect and key expiry).</summary>
+    public Task WaitForStreamConnectionsAsync(Func<IReadOnlyList<FakeStreamConnection>, bool> condition, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return Stream.Changed.WaitAsync(() => condition(StreamConnections) ? string.Empty : null, timeout, "a stream connection condition", cancellationToken);
+    }
 
     /// <summary>Clears <see cref="Requests"/> (not <see cref="WriteAttempts"/>).</summary>
     public void ResetRequestLog() => _log.Reset();

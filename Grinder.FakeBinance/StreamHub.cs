@@ -31,7 +31,10 @@ internal sealed class StreamHub
     private readonly Dictionary<string, int> _disconnectAfter = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Held> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<FakeTradeKey>> _dropped = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<FakeTradeKey>> _altered = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FakeStreamRefusal> _refusals = new(StringComparer.Ordinal);
     private readonly Task _housekeeping;
+    private FakeStreamRefusal _allAccountsRefusal;
     private FaultState? _allAccountsFaults;
     private long _nextConnectionId;
 
@@ -115,6 +118,39 @@ internal sealed class StreamHub
         lock (_gate)
         {
             return _dropped.TryGetValue(apiKey, out var dropped) ? [.. dropped] : [];
+        }
+    }
+
+    public IReadOnlyList<FakeTradeKey> Altered(string apiKey)
+    {
+        lock (_gate)
+        {
+            return _altered.TryGetValue(apiKey, out var altered) ? [.. altered] : [];
+        }
+    }
+
+    /// <summary>Sets how the account's (null: every account's) stream is refused; <see cref="FakeStreamRefusal.None"/> lifts it.</summary>
+    public void Refuse(FakeStreamRefusal refusal, string? apiKey)
+    {
+        lock (_gate)
+        {
+            if (apiKey is null)
+            {
+                _allAccountsRefusal = refusal;
+                _refusals.Clear();
+            }
+            else
+            {
+                _refusals[apiKey] = refusal;
+            }
+        }
+    }
+
+    public FakeStreamRefusal RefusalFor(string? apiKey)
+    {
+        lock (_gate)
+        {
+            return apiKey is not null && _refusals.TryGetValue(apiKey, out var refusal) ? refusal : _allAccountsRefusal;
         }
     }
 
@@ -217,6 +253,16 @@ internal sealed class StreamHub
                     case Draw.Hold when !_held.ContainsKey(apiKey):
                         _held[apiKey] = new Held(payload, nowMs);
                         continue;
+                    case Draw.Alter:
+                        if (!_altered.TryGetValue(apiKey, out var altered))
+                        {
+                            altered = [];
+                            _altered.Add(apiKey, altered);
+                        }
+
+                        altered.Add(new FakeTradeKey(trade.Symbol, trade.Id, trade.Side));
+                        payload = StreamEvents.OrderTradeUpdate(trade with { Commission = trade.Commission + 0.01m, RealizedPnl = trade.RealizedPnl + 1m }, nowMs);
+                        break;
                 }
 
                 DeliverEvent(apiKey, payload);
@@ -263,6 +309,19 @@ internal sealed class StreamHub
             {
                 connection = new StreamConnection(++_nextConnectionId, path, path == CombinedPath, socket, subscriptions, arrived);
                 _connections.Add(connection);
+
+                if (subscriptions.Any(s => RefusalFor(s.ApiKey) == FakeStreamRefusal.ClosedAfterUpgrade))
+                {
+                    connection.End(abort: false, WebSocketCloseStatus.PolicyViolation, "refused");
+                }
+
+                // A key that expired during the handshake was announced before this connection was filed: tell it now.
+                var nowMs = NowMs();
+                foreach (var subscription in subscriptions.Where(s => Keys.AccountOf(s.ListenKey, nowMs) is null))
+                {
+                    subscription.Live = false;
+                    connection.Send(subscription.ListenKey, StreamEvents.ListenKeyExpired(subscription.ListenKey, nowMs));
+                }
             }
         }
         finally
@@ -306,6 +365,11 @@ internal sealed class StreamHub
             return path.StartsWith("/private/", StringComparison.Ordinal)
                 ? ApiError.NotFound(context.Request.Method, path)
                 : new ApiError(StatusCodes.Status410Gone, -5000, $"Path {path} is retired; use {SinglePath}?listenKey=...&events=... or {CombinedPath}.");
+        }
+
+        if (RefusalFor(null) == FakeStreamRefusal.EndpointMissing)
+        {
+            return ApiError.NotFound(context.Request.Method, path);
         }
 
         if (!context.WebSockets.IsWebSocketRequest)
@@ -353,6 +417,14 @@ internal sealed class StreamHub
             if (apiKey is null)
             {
                 return ListenKeyMissing();
+            }
+
+            switch (RefusalFor(apiKey))
+            {
+                case FakeStreamRefusal.HandshakeUnavailable:
+                    return new ApiError(StatusCodes.Status503ServiceUnavailable, -1000, "Service unavailable.");
+                case FakeStreamRefusal.EndpointMissing:
+                    return ApiError.NotFound(context.Request.Method, path);
             }
 
             IReadOnlySet<string>? names = events is null
@@ -472,6 +544,7 @@ internal sealed class StreamHub
         Drop,
         Hold,
         Duplicate,
+        Alter,
     }
 
     private sealed record Held(byte[] Payload, long SinceMs);
@@ -485,7 +558,8 @@ internal sealed class StreamHub
             var p = _random.NextDouble();
             return (p -= faults.DropFraction) < 0 ? StreamHub.Draw.Drop
                 : (p -= faults.ReorderFraction) < 0 ? StreamHub.Draw.Hold
-                : p - faults.DuplicateFraction < 0 ? StreamHub.Draw.Duplicate
+                : (p -= faults.DuplicateFraction) < 0 ? StreamHub.Draw.Duplicate
+                : p - faults.AlterFraction < 0 ? StreamHub.Draw.Alter
                 : StreamHub.Draw.Send;
         }
     }

@@ -11,7 +11,8 @@ public sealed record SymbolHealth(
     [property: Id(5)] long? LastPollMs,
     [property: Id(6)] string? LastError,
     [property: Id(7)] int QuarantinedRows,
-    [property: Id(8)] long? LastRescanMs = null);
+    [property: Id(8)] long? LastRescanMs = null,
+    [property: Id(9)] long? LastRestReadMs = null);
 
 /// <summary>Per-account detail for <c>/healthz</c> (the place for account and symbol detail, never metric labels).</summary>
 /// <param name="LoadError">Why stored state (or the ledger's totals) could not be read; while set the account does not poll.</param>
@@ -34,4 +35,16 @@ public sealed record AccountHealth(
     [property: Id(12)] long FillsCounted,
     [property: Id(13)] string? LastSaveError,
     [property: Id(14)] long FillsRecovered = 0,
-    [property: Id(15)] string? LastLedgerError = null);
+    [property: Id(15)] string? LastLedgerError = null,
+    [property: Id(16)] StreamHealth? Stream = null,
+    [property: Id(17)] double? ReconcileRoundSeconds = null);
+
+/// <summary>The account's user data stream for <c>/healthz</c> (never its listenKey).</summary>
+/// <param name="State"><c>off</c>, <c>stopped</c>, <c>connecting</c>, <c>connected</c> or <c>backoff</c>.</param>
+[GenerateSerializer, Immutable]
+public sealed record StreamHealth(
+    [property: Id(0)] string State,
+    [property: Id(1)] long? ConnectedSinceMs,
+    [property: Id(2)] long? LastEventMs,
+    [property: Id(3)] long Reconnects,
+    [property: Id(4)] string? LastError);

@@ -53,7 +53,7 @@ public sealed class FillIngestState
     [Id(11)]
     public long ReconcileRuns { get; set; }
 
-    /// <summary>Positive commissions per commission asset: <c>grinder_fill_fees_total</c> sums them, this says in what (design.md §8.10).</summary>
+    /// <summary>Positive commissions per commission asset: <c>grinder_fill_fees_total</c> sums them, this says in what (fees in different assets are never silently one number).</summary>
     [Id(12)]
     public Dictionary<string, decimal> FeesByAsset { get; set; } = new(StringComparer.Ordinal);
 
@@ -64,4 +64,12 @@ public sealed class FillIngestState
     /// <summary>0: written before the fill ledger (counters in this state); 1: fill totals live in the ledger.</summary>
     [Id(14)]
     public int LedgerFormat { get; set; }
+
+    /// <summary>User data stream events by result (<c>recorded</c>, <c>duplicate</c>, <c>rejected</c>, <c>mismatch</c>).</summary>
+    [Id(15)]
+    public Dictionary<string, long> StreamEvents { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Fills read again with amounts that differ from the recorded ones (the first-seen values stay).</summary>
+    [Id(16)]
+    public long AmountMismatches { get; set; }
 }

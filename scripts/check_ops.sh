@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Operations checks: Prometheus alert rules (syntax and promtool unit tests), Prometheus config, compose file.
-# Installs promtool (Debian package "prometheus") and docker-compose (Debian package "docker-compose", v1.29)
-# when missing; no Docker engine is needed. Prints PASS/FAIL per check and ends with "N passed, N failed".
+# Operations checks: Prometheus alert rules (syntax and promtool unit tests), Prometheus config, Alertmanager config and
+# routes, Grafana dashboard (structure, PromQL syntax), compose file. Installs promtool (Debian package "prometheus"),
+# amtool ("prometheus-alertmanager"), jq and docker-compose (v1.29) when missing; no Docker engine is needed. Prints PASS/FAIL per check and ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,6 +61,70 @@ if ensure promtool prometheus; then
 else
   echo "FAIL promtool checks: promtool unavailable"
   failed=$((failed + 3))
+fi
+
+# Alertmanager config: syntax, and the severity route every rule relies on.
+am_config=infra/alertmanager/alertmanager.yml
+# route_is RECEIVER LABEL=VALUE...: an alert with these labels goes to RECEIVER.
+route_is() {
+  local want=$1 got; shift
+  got=$(amtool config routes test --config.file="$am_config" "$@" 2>/dev/null)
+  [ "$got" = "$want" ] || { echo "labels $* route to '$got', expected '$want'"; return 1; }
+}
+# Every alert rule names a severity the route knows (page or warning).
+rules_have_severity() {
+  local alerts severities
+  alerts=$(grep -c '^ *- alert:' "$rules")
+  severities=$(grep -cE '^ *severity: (page|warning)$' "$rules")
+  echo "$alerts alert rules, $severities with severity page or warning"
+  [ "$alerts" -gt 0 ] && [ "$alerts" = "$severities" ]
+}
+if ensure amtool prometheus-alertmanager; then
+  check "amtool check-config $am_config" amtool check-config "$am_config"
+  check "amtool config routes test: severity=page goes to receiver page" route_is page severity=page alertname=FillCursorSaveErrors
+  check "amtool config routes test: severity=warning goes to receiver warning" route_is warning severity=warning alertname=FillIngestHttpErrors
+  check "amtool config routes test: an alert without severity still reaches receiver warning" route_is warning alertname=Unclassified
+  check "every alert rule of $rules has severity page or warning" rules_have_severity
+else
+  echo "FAIL amtool checks: amtool unavailable"
+  failed=$((failed + 5))
+fi
+
+# Grafana dashboard: valid JSON, every query panel on the dashboard's data source variable, every query valid PromQL.
+# Grafana's variables are replaced as Grafana would expand them; promtool then parses each query as a recording rule
+# (JSON is YAML), so a syntax error fails here, before any Prometheus runs it (the smoke runs them against data).
+dashboard=infra/grafana/dashboards/grinder-fill-tracker.json
+dashboard_structure() {
+  jq -e '
+    ([.panels[] | ., (.panels[]?)] | map(select(.targets))) as $p
+    | ($p | length > 0)
+      and ($p | all(.datasource.uid == "${datasource}" and (.targets | length > 0)
+                    and (.targets | all((.expr | length > 0) and .datasource.uid == "${datasource}"))))
+      and ([.panels[] | ., (.panels[]?)] | map(.id) | length == (unique | length))
+      and (.uid | length > 0)
+      and (.templating.list | map(.name) | index("datasource") != null)' "$dashboard" >/dev/null     && echo "$(jq '[.panels[] | ., (.panels[]?) | .targets[]?] | length' "$dashboard") queries in $(jq '[.panels[] | ., (.panels[]?) | select(.targets)] | length' "$dashboard") panels"
+}
+dashboard_promql() {
+  local file
+  file=$(mktemp --suffix=.json)
+  jq '{groups: [{name: "dashboard", rules: [[.panels[] | ., (.panels[]?) | .targets[]?.expr] | to_entries[]
+        | {record: "dashboard:query_\(.key)", expr: (.value | gsub("\\$__rate_interval"; "1m") | gsub("\\$__interval"; "15s")
+                                                              | gsub("\\$\\{source:regex\\}"; ".*") | gsub("\\$source"; ".*"))}]}]}'     "$dashboard" >"$file" && promtool check rules "$file"
+  local rc=$?
+  rm -f "$file"
+  return $rc
+}
+if ensure jq jq; then
+  check "dashboard $dashboard: JSON, data source variable on every query, unique panel ids" dashboard_structure
+  if command -v promtool >/dev/null 2>&1; then
+    check "dashboard queries parse as PromQL (promtool check rules)" dashboard_promql
+  else
+    echo "FAIL dashboard PromQL: promtool unavailable"
+    failed=$((failed + 1))
+  fi
+else
+  echo "FAIL dashboard checks: jq unavailable"
+  failed=$((failed + 2))
 fi
 
 if ensure docker-compose docker-compose; then

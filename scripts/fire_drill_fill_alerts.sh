@@ -9,6 +9,12 @@
 #            silo's role). Save errors grow, cursor age grows, /healthz still answers; after GRANT, saves succeed again,
 #            cursor age drops and no fill is lost.
 #
+#   Monitoring: a real Prometheus (rules as shipped) and Alertmanager watch both drills and an HTTP-error phase:
+#            FillCursorNonMonotonicRejected, FillCursorSaveErrors (firing, then resolved 10 m after the GRANT) and
+#            FillIngestHttpErrors fire and reach a webhook receiver by severity; while the drill waits for the
+#            resolution, a separate healthy silo with a quiet market raises no alert for 2 minutes. About 12 minutes in
+#            all, most of it that wait (GRINDER_DRILL_IDLE_FILE: created when only waiting is left, for .ci/run).
+#
 #   bash scripts/fire_drill_fill_alerts.sh
 #   bash scripts/fire_drill_fill_alerts.sh --edit-while-trading   reproduces a lost-fill bug instead (see below)
 #
@@ -25,6 +31,8 @@
 set -uo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=lib/prometheus.sh
+source "$(dirname "$0")/lib/prometheus.sh"
 
 repro=0
 case "${1:-}" in
@@ -34,6 +42,7 @@ case "${1:-}" in
 esac
 
 script_begin fire_drill_fill_alerts
+if pin_build; then pass "build pinned: the drill runs a copy of the build output ($WORK/bin)"; else fail "could not copy the build output"; summary; exit 1; fi
 
 postgres_setup
 check "jq available (installed from Debian when missing)" ensure_jq
@@ -54,6 +63,7 @@ SPAWN_DIR=$WORK spawn SILO_PID "$WORK/silo.log" \
   FILL_INGEST_ENABLED=1 "GRINDER_POSTGRES=$GRINDER_PG" \
   "BINANCE_API_KEY=$API_KEY" "BINANCE_API_SECRET=$API_SECRET" \
   "Grinder__Binance__BaseUrl=$FAKE" Grinder__Symbols=BTCUSDT,ETHUSDT "Grinder__Ingest__PollInterval=$POLL" \
+  Grinder__Stream__ReconcileInterval=00:00:02 \
   "Grinder__Orleans__SiloPort=$SILO_PORT" "Grinder__Orleans__GatewayPort=$GATEWAY_PORT" -- \
   dotnet "$SILO_DLL" --urls "$URL"
 
@@ -90,6 +100,157 @@ edit_btc_cursor() {
              WHERE grain_id_ext = 'acct-main' AND grain_type = 'ingest'" >/dev/null
 }
 
+# --- Prometheus and Alertmanager (the operator's chain: scrape, rules as shipped, routing, webhook) -----------------
+# A real Prometheus scrapes the silo with infra/prometheus/alerts.yml and sends to a real Alertmanager running
+# infra/alertmanager/alertmanager.yml, whose receivers post to a local webhook receiver. Each alert the drills provoke
+# is asserted through Prometheus' HTTP API and its notification at the receiver; the seconds each took are printed.
+#
+# Windows as shipped, and what follows in a Prometheus that is only minutes old:
+#  - FillCursorSaveErrors resolves only when its 10 m window holds no error any more: 10 minutes after the GRANT. The
+#    drill waits that out at its end (in CI, .ci/run runs the other steps meanwhile: GRINDER_DRILL_IDLE_FILE).
+#  - The increase rules fall back to the smallest value inside the window while Prometheus has no data from the
+#    window's start (so a fresh or restarted Prometheus does not page on old history). A counter that first appears
+#    at 1 and does not grow therefore does not fire yet; drill A's single rejection is such a case. The drill checks
+#    that, and then moves the cursor by hand a second time: that rejection is an increase Prometheus saw happen.
+monitoring_start() {
+  monitoring_tools alertmanager
+  AM_CONFIG="$WORK/alertmanager.yml"
+  if webhook_start WEBHOOK "$WORK/webhook.jsonl"; then pass "Alertmanager: webhook receiver (python3) on $WEBHOOK"; else fail "webhook receiver did not start"; fi
+  check "Alertmanager: test config = infra/alertmanager/alertmanager.yml with the receiver host replaced by $WEBHOOK, waits shortened, amtool check-config ok" \
+    am_test_config "$GRINDER_ROOT/infra/alertmanager/alertmanager.yml" "$WEBHOOK" "$AM_CONFIG"
+  if am_start AM "$AM_CONFIG"; then pass "Alertmanager (prometheus-alertmanager) ready on $AM"; else fail "Alertmanager did not start"; fi
+  if prom_start PROM drill --alertmanager "${AM#http://}" -- "127.0.0.1:$HTTP_PORT"; then
+    pass "Prometheus ready on $PROM, scraping the silo every $PROM_SCRAPE_INTERVAL with infra/prometheus/alerts.yml"
+  else
+    fail "Prometheus did not start"; summary; exit 1
+  fi
+}
+
+monitoring_baseline() {
+  echo "=== Prometheus: targets and rules after the baseline"
+  prom_check_targets "$PROM" 1 "Baseline"
+  # Scrapes before the silo listened are down by nature; from here on every scrape must succeed.
+  monitoring_up_since=$SECONDS
+  prom_check_openmetrics "$URL" "Baseline"
+  am_seen() { curl -sf "$PROM/api/v1/alertmanagers" | jq -e --arg a "$AM" '.data.activeAlertmanagers | map(.url) | any(startswith($a))'; }
+  check "Prometheus: /api/v1/alertmanagers lists the drill's Alertmanager" wait_until 20 am_seen
+  rules_evaluated() { curl -sf "$PROM/api/v1/rules" | jq -e '[.data.groups[].rules[] | select(.lastEvaluation | startswith("0001") | not)] | length > 0'; }
+  wait_until 30 rules_evaluated
+  prom_check_self "$PROM" "Baseline"
+  # The first evaluation may come before Prometheus holds two samples of the polls counter (FillIngestNoPolls pending
+  # for that one evaluation); the next one, 15 s later, must show nothing.
+  no_alerts() { [ "$(curl -sf "$PROM/api/v1/alerts" | jq '.data.alerts | length')" = 0 ]; }
+  check "Baseline: no alert pending or firing in Prometheus (/api/v1/alerts empty)" wait_until 35 no_alerts
+}
+
+monitoring_nonmonotonic() {
+  echo "=== Prometheus: FillCursorNonMonotonicRejected"
+  local state seen_ms
+  # Judge the alert at the first evaluation after Prometheus scraped the rejection.
+  rejected_seen() { num_gt "$(prom_value "$PROM" 'max(grinder_fill_cursor_save_total{result="rejected_non_monotonic"})')" 0; }
+  check "Prometheus scraped drill A's rejection (grinder_fill_cursor_save_total{result=\"rejected_non_monotonic\"} > 0)" wait_until 20 rejected_seen
+  seen_ms=$(now_ms)
+  evaluated_since() {
+    local at
+    at=$(curl -sf "$PROM/api/v1/rules" | jq -r '.data.groups[].rules[] | select(.name == "FillCursorNonMonotonicRejected") | .lastEvaluation')
+    num_gt "$(iso_ms "$at")" "$seen_ms"
+  }
+  check "Prometheus evaluated the rules after scraping the rejection" wait_until 30 evaluated_since
+  state=$(prom_alert_state "$PROM" FillCursorNonMonotonicRejected)
+  if [ "$state" = firing ]; then
+    pass "Prometheus: FillCursorNonMonotonicRejected fired on drill A's move ($(seconds_between "$drill_a_edit_ms" "$(iso_ms "$(prom_alert_active_at "$PROM" FillCursorNonMonotonicRejected)")") s after the edit)"
+    alert_timing "FillCursorNonMonotonicRejected firing: $(seconds_between "$drill_a_edit_ms" "$(iso_ms "$(prom_alert_active_at "$PROM" FillCursorNonMonotonicRejected)")") s after drill A's edit"
+    return
+  fi
+  note "drill A's rejection is the counter's first value in a Prometheus younger than the 30 m window: not an increase yet ($state)"
+  local r v edit_ms
+  r=$(saves rejected_non_monotonic)
+  edit_ms=$(now_ms)
+  edit_btc_cursor
+  rejected_again() { saves_above rejected_non_monotonic "$r"; }
+  check "Drill A, second move: the silo rejects the backward write again (rejected_non_monotonic above $r)" wait_until 20 rejected_again
+  prom_wait_alert "$PROM" FillCursorNonMonotonicRejected firing 60 "$edit_ms" "the second hand move of the cursor"
+  GRINDER_URL=$URL GRINDER_POSTGRES="" bash "$GRINDER_ROOT/scripts/fill_cursor.sh" reset main BTCUSDT >/dev/null 2>&1
+  below_future() { local id; id=$(stored_btc_id); [ -n "$id" ] && num_gt "$FUTURE" "$id"; }
+  check "Drill A, second move: scripts/fill_cursor.sh reset brings the BTCUSDT cursor back below $FUTURE" wait_until 20 below_future
+  r=$(saves rejected_non_monotonic)
+  v=$(stored version)
+  wait_until 20 stored_version_above $((v + 2)) >/dev/null
+  check "Drill A, second move: no further rejections after the reset ($r)" num_eq "$(saves rejected_non_monotonic)" "$r"
+}
+
+monitoring_save_errors_fire() {
+  prom_wait_alert "$PROM" FillCursorSaveErrors firing 60 "$drill_b_revoked_ms" "the REVOKE"
+  check "Drill B: FillCursorStuck stays quiet while save errors have their own alert (cursor age far below 1800 s)" \
+    test "$(prom_alert_state "$PROM" FillCursorStuck)" = inactive
+}
+
+monitoring_http_errors() {
+  echo "=== Prometheus: FillIngestHttpErrors (the fake exchange answers HTTP 500)"
+  local e0 e_ms
+  e0=$(metric 'grinder_fill_ingest_errors_total{source="reconcile",reason="http"}'); e0=${e0:-0}
+  e_ms=$(now_ms)
+  # 2 symbols a poll, one poll a second: 40 failing requests are about 20 s of errors, more than the threshold of 3
+  # even counted from the first value Prometheus scrapes.
+  curl -sf -X POST -H 'Content-Type: application/json' "$FAKE/_fake/faults" \
+    -d "{\"kind\":\"Status\",\"statusCode\":500,\"times\":40,\"apiKey\":\"$API_KEY\"}" >/dev/null
+  http_errors_above() { num_gt "$(metric 'grinder_fill_ingest_errors_total{source="reconcile",reason="http"}')" $((e0 + 3)); }
+  check "HTTP errors: grinder_fill_ingest_errors_total{source=\"reconcile\",reason=\"http\"} grows above $((e0 + 3))" wait_until 30 http_errors_above
+  prom_wait_alert "$PROM" FillIngestHttpErrors firing 60 "$e_ms" "the first injected HTTP 500"
+  faults_used() { [ "$(json_number "$(curl -sf "$FAKE/_fake/status")" pendingFaults)" = 0 ]; }
+  check "HTTP errors: the fake served all 40 faults, then answers normally again" wait_until 60 faults_used
+  local p
+  p=$(metric 'grinder_fill_ingest_polls_total{source="reconcile"}')
+  polls_above() { num_gt "$(metric 'grinder_fill_ingest_polls_total{source="reconcile"}')" "$1"; }
+  check "HTTP errors: polling goes on after the faults (polls above $p)" wait_until 20 polls_above "$p"
+}
+
+# The notifications the Alertmanager delivered, by receiver: labels as the rule sets them, runbook_url as the rule's.
+monitoring_alertmanager_firing() {
+  echo "=== Alertmanager: firing notifications at the webhook receiver"
+  local alert route runbook
+  for alert in FillCursorSaveErrors:page FillCursorNonMonotonicRejected:warning FillIngestHttpErrors:warning; do
+    route=${alert#*:}; alert=${alert%%:*}
+    runbook=$(curl -sf "$PROM/api/v1/rules" | jq -r --arg n "$alert" '.data.groups[].rules[] | select(.name == $n) | .annotations.runbook_url')
+    arrived() {
+      webhook_alerts "$WORK/webhook.jsonl" "/$route" "$alert" firing | jq -e --arg sev "$route" --arg rb "$runbook" \
+        'select(.labels.severity == $sev and .labels.source == "reconcile" and .labels.component == "fill_tracker"
+                and (.labels.category | length > 0) and .annotations.runbook_url == $rb and (.annotations.summary | length > 0))' \
+        >/dev/null
+    }
+    check "Alertmanager: $alert arrived firing at the '$route' receiver with severity=$route, source=reconcile, component, category, summary and runbook_url=$runbook" \
+      wait_until 60 arrived
+  done
+  local misrouted
+  misrouted=$(jq -r 'select(.path == "/page") | .body.alerts[]? | select(.labels.severity != "page") | .labels.alertname' "$WORK/webhook.jsonl";
+              jq -r 'select(.path == "/warning") | .body.alerts[]? | select(.labels.severity != "warning") | .labels.alertname' "$WORK/webhook.jsonl")
+  check "Alertmanager: no alert reached the receiver of another severity (${misrouted:-none})" test -z "$misrouted"
+}
+
+monitoring_resolution() {
+  echo "=== Waiting for FillCursorSaveErrors to resolve: its 10 m window must pass without a save error [t+$((SECONDS - started)) s]"
+  # From here on the drill only waits: CI runs its other steps meanwhile.
+  [ -n "${GRINDER_DRILL_IDLE_FILE:-}" ] && touch "$GRINDER_DRILL_IDLE_FILE"
+  # The wait is long enough for the healthy quiet-market run: a separate silo and Prometheus, nothing shared with the
+  # drill's.
+  quiet_market_check
+  echo "=== Quiet run done; still waiting for FillCursorSaveErrors to resolve [t+$((SECONDS - started)) s]"
+  local remaining=$(( (drill_b_granted_ms + 780000 - $(now_ms)) / 1000 ))
+  prom_wait_alert "$PROM" FillCursorSaveErrors inactive "$remaining" "$drill_b_granted_ms" "the GRANT (window 10 m)"
+  local sev_errors
+  sev_errors=$(prom_value "$PROM" 'source_result:grinder_fill_cursor_save:increase10m{result="error"}')
+  check "Prometheus: the recording rule's 10 m increase of save errors is back to 0 (${sev_errors:-absent})" num_eq "$sev_errors" 0
+  resolved_arrived() { webhook_alerts "$WORK/webhook.jsonl" /page FillCursorSaveErrors resolved | jq -e 'select(.endsAt | startswith("0001") | not)' >/dev/null; }
+  check "Alertmanager: FillCursorSaveErrors arrived resolved at the 'page' receiver (send_resolved, endsAt set)" wait_until 60 resolved_arrived
+  check "Prometheus: FillCursorNonMonotonicRejected still firing (30 m window), as it should" test "$(prom_alert_state "$PROM" FillCursorNonMonotonicRejected)" = firing
+  up_all_along() { num_eq "$(prom_value "$PROM" "min_over_time(up{job=\"grinder\"}[$((SECONDS - monitoring_up_since))s])")" 1; }
+  check "Prometheus: the silo target was up at every scrape since the baseline ($((SECONDS - monitoring_up_since)) s)" up_all_along
+  prom_check_targets "$PROM" 1 "End of the drill"
+  prom_check_self "$PROM" "End of the drill"
+  alert_timings_print
+}
+
+[ "$repro" -eq 0 ] && monitoring_start
 if wait_until 90 polling; then
   pass "silo polls the fake on PostgreSQL (stored BTCUSDT cursor $(stored_btc_id))"
 else
@@ -97,6 +258,7 @@ else
 fi
 trade BTCUSDT 3; trade ETHUSDT 3
 exactly_once "Baseline"
+[ "$repro" -eq 0 ] && monitoring_baseline
 
 if [ "$repro" -eq 1 ]; then
   echo "=== Repro: the edit lands while a poll counts new BTCUSDT trades"
@@ -120,6 +282,7 @@ fi
 # --- Drill A: non-monotonic cursor write ------------------------------------------------------------------------------
 echo "=== Drill A: FillCursorNonMonotonicRejected (stored cursor moved to $FUTURE by hand)"
 before=$(saves rejected_non_monotonic); before=${before:-0}
+drill_a_edit_ms=$(now_ms)
 # No trade is pending (the baseline caught up), so the poll whose save meets the edit counts nothing new.
 edit_btc_cursor
 check "Drill A: the UPDATE took (stored BTCUSDT LastTradeId reads $FUTURE)" test "$(stored_btc_id)" = "$FUTURE"
@@ -151,10 +314,12 @@ wait_until 20 stored_version_above $((v + 2)) >/dev/null
 check "Drill A recovery: no further rejections ($r, still $(saves rejected_non_monotonic) after 3 saves)" num_eq "$(saves rejected_non_monotonic)" "$r"
 trade BTCUSDT 2
 exactly_once "Drill A recovery (re-read trades not counted twice)"
+monitoring_nonmonotonic
 
 # --- Drill B: storage refuses writes ----------------------------------------------------------------------------------
 echo "=== Drill B: FillCursorSaveErrors / FillCursorStuck (REVOKE ALL ON grinder_grain_state FROM $PG_APP_ROLE)"
 errors_before=$(saves error); errors_before=${errors_before:-0}
+drill_b_revoked_ms=$(now_ms)
 psql_app "REVOKE ALL ON TABLE grinder_grain_state FROM $PG_APP_ROLE" >/dev/null
 errors_above() { saves_above error "$1"; }
 check "Drill B: grinder_fill_cursor_save_total{source=\"reconcile\",result=\"error\"} > 0" wait_until 20 errors_above "$errors_before"
@@ -171,13 +336,19 @@ check "Drill B: /healthz names the save error (last_save_error)" grep -q '"last_
 polls_b=$(metric 'grinder_fill_ingest_polls_total{source="reconcile"}')
 polls_above() { num_gt "$(metric 'grinder_fill_ingest_polls_total{source="reconcile"}')" "$1"; }
 check "Drill B: polling goes on meanwhile (polls above $polls_b)" wait_until 10 polls_above "$polls_b"
+monitoring_save_errors_fire
 
 psql_app "GRANT ALL ON TABLE grinder_grain_state TO $PG_APP_ROLE" >/dev/null
+drill_b_granted_ms=$(now_ms)
 ok=$(saves ok)
 check "Drill B recovery (GRANT ALL): result=\"ok\" saves resume (above $ok)" wait_until 20 saves_above ok "$ok"
 age_low() { local a; a=$(age); [ -n "$a" ] && num_gt 3 "$a"; }
 check "Drill B recovery: cursor age drops below 3 s" wait_until 15 age_low
 exactly_once "Drill B recovery (no fill lost)"
+
+monitoring_http_errors
+monitoring_alertmanager_firing
+monitoring_resolution
 
 stop_process "$SILO_PID" 45
 check "silo stopped on SIGTERM with exit code 0" test "$STOPPED_CODE" = 0

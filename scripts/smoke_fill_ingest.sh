@@ -16,6 +16,8 @@
 set -uo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=lib/prometheus.sh
+source "$(dirname "$0")/lib/prometheus.sh"
 
 mode=local
 case "${1:-}" in
@@ -145,12 +147,56 @@ exactly_once() {
   fi
 }
 
+# --- Prometheus (the operator's view of the same run) -----------------------------------------------------------------
+# A real Prometheus scrapes the silo of every gate (the same address throughout) with the shipped alert rules; the
+# Grafana dashboard's queries run against it at the end. (The healthy quiet-market run, a separate silo watched by its
+# own Prometheus, is in the fire drill: it runs there while the drill waits out an alert window.)
+DASHBOARD="$GRINDER_ROOT/infra/grafana/dashboards/grinder-fill-tracker.json"
+# Panels whose data this run cannot produce: the re-scan counter belongs to a later change of the ingest grain.
+DASHBOARD_NOT_PRODUCED=("Fills recovered by the re-scan (per interval)")
+
+smoke_monitoring_start() {
+  monitoring_tools
+  if prom_start PROM smoke -- "127.0.0.1:$HTTP_PORT"; then
+    pass "Prometheus ready on $PROM, scraping $URL every $PROM_SCRAPE_INTERVAL with infra/prometheus/alerts.yml"
+    PROM_STARTED_S=$(date +%s)
+  else
+    fail "Prometheus did not start"; summary; exit 1
+  fi
+}
+
+smoke_monitoring_gate0() {
+  prom_check_targets "$PROM" 1 "Gate 0"
+  prom_check_openmetrics "$URL" "Gate 0"
+  # for: 5m as shipped: pending is what a run of seconds can see; firing would need 5 minutes of ingest off.
+  prom_wait_alert "$PROM" FillIngestDisabled pending 45 "$gate0_serving_ms" "the silo served /metrics with FILL_INGEST_ENABLED unset"
+  local value
+  value=$(curl -sf "$PROM/api/v1/alerts" | jq -r '.data.alerts[] | select(.labels.alertname == "FillIngestDisabled") | "\(.labels.source) \(.labels.severity)"')
+  check "Gate 0: the pending FillIngestDisabled is source=reconcile, severity=warning ($value)" test "$value" = "reconcile warning"
+  # The dashboard's alert panel reads the ALERTS series: it must hold the pending state too. (A Prometheus only seconds
+  # old may not store its first evaluations; the next one, 15 s on, is stored.)
+  alerts_series() { num_eq "$(prom_value "$PROM" 'ALERTS{alertname="FillIngestDisabled",alertstate="pending",source="reconcile"}')" 1; }
+  check "Gate 0: Prometheus' ALERTS series holds FillIngestDisabled pending" wait_until 40 alerts_series
+}
+
+smoke_dashboard() {
+  echo "=== Grafana dashboard: every panel query against the smoke's Prometheus [t+$((SECONDS - started)) s]"
+  check "dashboard JSON parses (jq)" jq -e '.panels | length > 0' "$DASHBOARD"
+  dashboard_check "$DASHBOARD" "$PROM" "$PROM_STARTED_S" "$(date +%s)" "${DASHBOARD_NOT_PRODUCED[@]}"
+  echo "dashboard: $DASHBOARD_CHECKED panel queries checked"
+  prom_check_self "$PROM" "Smoke"
+}
+
+smoke_monitoring_start
+
 # --- Gate 0: baseline, ingest off -------------------------------------------------------------------------------------
 echo "=== Gate 0: baseline (FILL_INGEST_ENABLED unset) [t+$((SECONDS - started)) s]"
 start_silo gate0 0 || { summary; exit 1; }
+gate0_serving_ms=$(now_ms)
 check_gate0_placeholders "$URL"
 check "Gate 0: /healthz answers (curl -sf $URL/healthz)" curl -sf "$URL/healthz"
 check "Gate 0: ingest off reads nothing from the exchange (fake request log empty)" num_eq "$(fake_requests)" 0
+smoke_monitoring_gate0
 stop_silo gate0
 
 # --- Gate 1: enable ---------------------------------------------------------------------------------------------------
@@ -195,6 +241,7 @@ else
 fi
 forbidden_labels "Gate 1"
 fills_before_restart=$(fills_sum "$(scrape "$URL")")
+prom_check_targets "$PROM" 1 "Gate 1 (real fill series)"
 stop_silo gate1
 
 # --- Gate 2: restart safety -------------------------------------------------------------------------------------------
@@ -286,4 +333,6 @@ check "the silo did read the fake exchange ($reads userTrades/time requests), so
 db_password=""
 [ "$mode" = postgres ] && db_password=$(pg_use_connection_string "$GRINDER_PG"; echo "${PGPASSWORD:-}")
 check_secrets_absent "$API_KEY" "$API_SECRET" "$db_password" -- "$WORK"/silo-*.log "$WORK"/metrics-out-*.prom
+smoke_dashboard
+alert_timings_print
 script_end

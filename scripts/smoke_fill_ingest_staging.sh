@@ -38,7 +38,7 @@ URL="http://127.0.0.1:$HTTP_PORT"
 PORTS=("Grinder__Orleans__SiloPort=$SILO_PORT" "Grinder__Orleans__GatewayPort=$GATEWAY_PORT")
 
 # --- configuration validation -----------------------------------------------------------------------------------------
-echo "=== Configuration validation (design.md section 9: exit code 2, one line naming the setting)"
+echo "=== Configuration validation (README "Configuration": exit code 2, one line naming the setting)"
 # expect_invalid NAME EXPECTED_TEXT [SECRET] -- NAME=VALUE...: the silo must stop at start with exit code 2 and an
 # "Invalid configuration:" line containing EXPECTED_TEXT (and not SECRET).
 config_case=0

@@ -12,7 +12,24 @@ public sealed class BinanceOptions
 
     /// <summary>Root of the USD-M WebSocket endpoints (<c>Grinder__Binance__StreamUrl</c>); the user data stream lives under
     /// <c>/private</c> of it.</summary>
-    public Uri StreamUrl { get; set; } = new("wss://fstream.binance.com");
+    public Uri StreamUrl { get; set; } = new(DefaultStreamUrl);
+
+    /// <summary>Binance's USD-M WebSocket root.</summary>
+    public const string DefaultStreamUrl = "wss://fstream.binance.com";
+
+    /// <summary>
+    /// A REST base URL on this machine (the fake exchange, a local proxy) with the stream URL left at Binance's: the stream
+    /// is taken from the same host and port (<c>ws://</c> for <c>http://</c>), so a run against a local exchange never
+    /// opens a connection to Binance. An explicit <c>StreamUrl</c> always wins.
+    /// </summary>
+    public static void DeriveLocalStreamUrl(BinanceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.BaseUrl is { IsAbsoluteUri: true, IsLoopback: true } local && options.StreamUrl?.OriginalString == DefaultStreamUrl)
+        {
+            options.StreamUrl = new UriBuilder(local) { Scheme = local.Scheme == Uri.UriSchemeHttps ? "wss" : "ws", Path = "/" }.Uri;
+        }
+    }
 
     /// <summary>Sent as <c>recvWindow</c>; Binance rejects a signed request older than this (default 5000 ms, docs recommend ≤ 5000).</summary>
     public TimeSpan RecvWindow { get; set; } = TimeSpan.FromSeconds(5);

@@ -18,7 +18,8 @@ public static class BinanceServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
 
-        services.AddOptions<BinanceOptions>().BindConfiguration(BinanceOptions.SectionName).ValidateOnStart();
+        services.AddOptions<BinanceOptions>().BindConfiguration(BinanceOptions.SectionName).ValidateOnStart()
+            .PostConfigure(BinanceOptions.DeriveLocalStreamUrl);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BinanceOptions>, BinanceOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);

@@ -60,6 +60,26 @@ public sealed partial class BinanceWeightGovernor
         }
     }
 
+    /// <summary>
+    /// Whether a request of <paramref name="weight"/> fits into <paramref name="share"/> of the budget of the current minute
+    /// (and no 429/418 pause holds): lower-priority reads ask this first and skip a tick rather than wait, so the weight they
+    /// would take stays for reads that cannot wait.
+    /// </summary>
+    public bool HasHeadroom(int weight, double share)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (now < _pausedUntil)
+            {
+                return false;
+            }
+
+            RollMinute(now);
+            return _usedThisMinute + weight <= Budget * share;
+        }
+    }
+
     /// <summary>Waits until a request of <paramref name="weight"/> may be sent, then reserves that weight.</summary>
     public async Task AcquireAsync(int weight, CancellationToken cancellationToken)
     {

@@ -30,7 +30,7 @@ public sealed record ParsedTrade(
     long TimeMs,
     string PositionSide)
 {
-    /// <summary>Notional is qty × price (design.md §4), not Binance's quoteQty, so both sides agree on one rule.</summary>
+    /// <summary>Notional is qty × price, not Binance's quoteQty, so both sides agree on one rule.</summary>
     public decimal Notional => Qty * Price;
 }
 

@@ -308,7 +308,7 @@ public static class TradeRowParser
                     ReadDecimal(ref reader, "realizedPnl", scratch, ref error, out realizedPnl);
                     break;
                 case Field.Commission:
-                    // May be negative: a maker rebate (design.md §4), counted separately, never subtracted.
+                    // May be negative: a maker rebate (Binance docs), counted separately, never subtracted.
                     ReadDecimal(ref reader, "commission", scratch, ref error, out commission);
                     break;
                 case Field.CommissionAsset:

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Grinder.Grains.Binance;
 
 /// <summary>
-/// Pages <c>GET /fapi/v1/userTrades</c> for one (account, symbol) from a <see cref="FetchPosition"/> (design.md §4).
+/// Pages <c>GET /fapi/v1/userTrades</c> for one (account, symbol) from a <see cref="FetchPosition"/>.
 /// </summary>
 /// <remarks>
 /// Binance USD-M "Account Trade List": <c>fromId</c> is inclusive, <c>limit</c> is at most 1000, rows come oldest first,

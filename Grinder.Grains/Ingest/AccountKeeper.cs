@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Grinder.Grains.Ingest;
 
 /// <summary>
-/// Per-silo keeper (design.md §3 "never stops polling"): while ingest is on, pings every configured account grain each
+/// Per-silo keeper (docs/architecture.md "Never stops polling"): while ingest is on, pings every configured account grain each
 /// <see cref="IngestOptions.KeeperInterval"/>. A ping activates a grain that was lost with a dead silo on a survivor,
 /// which restarts its poll timer. Every silo runs one, so the cluster keeps polling as long as one silo is up.
 /// </summary>

@@ -5,7 +5,7 @@ namespace Grinder.Grains.Ingest;
 
 /// <summary>
 /// Account grains live on their rendezvous-hash owner among the cluster's silos (<see cref="AccountOwner"/>), so a cluster
-/// polls from all its silos (each with its own IP weight budget, design.md §4) instead of from whichever silo's keeper
+/// polls from all its silos (each with its own IP weight budget: Binance counts weight per IP) instead of from whichever silo's keeper
 /// pinged first. Registered by the host next to its <see cref="IAccountPlacement"/>.
 /// </summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking]

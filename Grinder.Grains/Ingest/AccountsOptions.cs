@@ -1,7 +1,7 @@
 namespace Grinder.Grains.Ingest;
 
 /// <summary>
-/// Accounts to watch (design.md §9): the default account <c>main</c> from <c>BINANCE_API_KEY</c>/<c>BINANCE_API_SECRET</c>
+/// Accounts to watch (README "Configuration"): the default account <c>main</c> from <c>BINANCE_API_KEY</c>/<c>BINANCE_API_SECRET</c>
 /// (mapped to <c>Grinder:ApiKey</c>/<c>Grinder:ApiSecret</c>) and <c>Grinder:Symbols</c>, more under <c>Grinder:Accounts</c>.
 /// </summary>
 public sealed class AccountsOptions

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Grinder.Grains.Binance;
+using Grinder.Grains.Binance.Stream;
 using Grinder.Grains.Ledger;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,6 +21,10 @@ namespace Grinder.Grains.Ingest;
 /// fail the activation, so that the account can report the load error in <c>/healthz</c> and metrics and retry, instead of
 /// silently restarting. Placed on its rendezvous owner (<see cref="AccountPlacementAttribute"/>); after a tick on another
 /// silo it migrates there, between two saved polls.
+/// With the user data stream on, the activation also owns the account's stream connection (it lives where the grain lives
+/// and follows it when it moves): pushed fills go to the same ledger under the same key, and REST becomes reconciliation,
+/// scheduled within the silo's weight budget (<see cref="ReconcileSchedule"/>): accounts whose stream is down poll every
+/// tick, backfill and the re-scan come next, reconciliation reads only with weight to spare.
 /// </summary>
 [AccountPlacement]
 public sealed class FillIngestGrain(
@@ -29,9 +35,16 @@ public sealed class FillIngestGrain(
     IAccountPlacement placement,
     IOptions<IngestOptions> options,
     IOptions<BinanceOptions> binance,
+    IOptions<StreamOptions> streamOptions,
+    UserDataStreamConnectionFactory streams,
+    ReconcileSchedule schedule,
+    BinanceWeightGovernor governor,
     TimeProvider time,
-    ILogger<FillIngestGrain> logger) : Grain, IFillIngestGrain
+    ILogger<FillIngestGrain> logger) : Grain, IFillIngestGrain, IFillStreamSink
 {
+    /// <summary>Most stream fills held for a retry while the ledger fails; beyond it REST reconciliation brings them.</summary>
+    private const int MaxPendingStreamFills = 100_000;
+
     private const string StateName = "ingest";
     private const long ReportsPerSave = 1_000_000;
 
@@ -53,6 +66,15 @@ public sealed class FillIngestGrain(
     private string? lastErrorReason;
     private string? lastSaveError;
     private string? lastLedgerError;
+    private readonly ConcurrentQueue<UserDataStreamEvent> streamInbox = new();
+    private readonly List<ParsedTrade> pendingStreamFills = [];
+    private readonly Dictionary<string, long> lastRestReadMs = new(StringComparer.Ordinal);
+    private readonly HashSet<string> moreToRead = new(StringComparer.Ordinal);
+    private UserDataStreamConnection? stream;
+    private CancellationTokenSource? streamStop;
+    private Task? streamPump;
+    private bool reconcileAll = true;
+    private TimeSpan? reconcileRound;
 
     private string AccountId => ConfiguredAccount.AccountIdFromGrainKey(this.GetPrimaryKeyString());
 
@@ -80,8 +102,145 @@ public sealed class FillIngestGrain(
             // Spread first polls over one interval so many accounts do not hit the exchange in the same instant.
             var due = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(Options.PollInterval.TotalMilliseconds, 1000));
             timer = this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(due, Options.PollInterval) { KeepAlive = true });
+            if (streamOptions.Value.Enabled)
+            {
+                StartStream();
+            }
         }
     }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Closing the connection never DELETEs the listenKey (it is shared with the customer's own bots); the activation that
+        // takes over POSTs and gets the same active key.
+        schedule.Report(AccountId, 0);
+        await StopStreamAsync();
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    /// <summary>Takes the stream events queued so far: one ledger append for all their fills, then a snapshot to the metrics.</summary>
+    public async Task DrainStreamAsync()
+    {
+        // Until the state is loaded (and a pre-ledger state's counters are in the ledger) the events wait in the inbox:
+        // an append before that import would count fills the previous version had counted already.
+        if (account is null || !loaded)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var fills = new List<ParsedTrade>(pendingStreamFills);
+        pendingStreamFills.Clear();
+        var rejected = new List<RejectedRow>();
+        while (streamInbox.TryDequeue(out var item))
+        {
+            switch (item)
+            {
+                case StreamFill fill:
+                    fills.Add(fill.Trade);
+                    break;
+                case StreamRejected bad:
+                    rejected.Add(bad.Row);
+                    break;
+                case StreamConnected connected when !connected.Renewal:
+                    // Events may have been missed while no connection was open: every symbol is read by REST next tick.
+                    reconcileAll = true;
+                    break;
+            }
+        }
+
+        if (rejected.Count > 0)
+        {
+            QuarantineRows(rejected, now);
+            Increment(working.StreamEvents, "rejected", rejected.Count);
+        }
+
+        var unseen = Recent.Unseen(fills);
+        Increment(working.StreamEvents, "duplicate", fills.Count - unseen.Count);
+        if (unseen.Count > 0)
+        {
+            using var deadline = new CancellationTokenSource(Options.TickDeadline);
+            if (await RecordAsync(FillFeeder.Stream, unseen, now, deadline.Token) is { } recorded)
+            {
+                Increment(working.StreamEvents, "recorded", recorded.Inserted.Count);
+                Increment(working.StreamEvents, "duplicate", unseen.Count - recorded.Inserted.Count);
+            }
+            else if (pendingStreamFills.Count + unseen.Count <= MaxPendingStreamFills)
+            {
+                pendingStreamFills.AddRange(unseen);
+            }
+        }
+
+        if (fills.Count > 0 || rejected.Count > 0)
+        {
+            await ReportAsync();
+        }
+    }
+
+    private void StartStream()
+    {
+        var connection = streams.Create(AccountId, account!.Credentials);
+        var stop = new CancellationTokenSource();
+        var self = this.AsReference<IFillStreamSink>();
+        connection.Start();
+        stream = connection;
+        streamStop = stop;
+        streamPump = Task.Run(() => PumpAsync(connection, self, stop.Token));
+    }
+
+    private async Task StopStreamAsync()
+    {
+        if (stream is not { } connection)
+        {
+            return;
+        }
+
+        stream = null;
+        await streamStop!.CancelAsync();
+        await connection.DisposeAsync();
+        try
+        {
+            await streamPump!.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // The pump only forwards events; once stopped it makes no further call.
+        }
+
+        streamStop.Dispose();
+    }
+
+    // Off the grain's scheduler: moves events into the inbox and asks the grain (a normal, non-reentrant call) to take them.
+    // While the grain is busy, events accumulate, so a burst becomes one ledger append.
+    private async Task PumpAsync(UserDataStreamConnection connection, IFillStreamSink self, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await connection.Events.WaitToReadAsync(cancellationToken))
+            {
+                while (connection.Events.TryRead(out var item))
+                {
+                    streamInbox.Enqueue(item);
+                }
+
+                try
+                {
+                    await self.DrainStreamAsync().WaitAsync(cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    IngestLog.StreamDeliveryFailed(logger, AccountId, ex);
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Deactivation.
+        }
+    }
+
+    private bool StreamHealthy => stream?.Health.State == UserDataStreamState.Connected;
 
     public Task EnsurePollingAsync() => Task.CompletedTask;
 
@@ -122,6 +281,8 @@ public sealed class FillIngestGrain(
             var cursor = working.Symbols.GetValueOrDefault(target) ?? SymbolCursor.Fresh(fromMs);
             working.Symbols[target] = cursor with { LastTradeId = null, LastTsMs = 0, BootstrapFromMs = fromMs, ResumeInclusive = false };
             exemptSymbols.Add(target);
+            // A backlog now: read next tick even while the stream is healthy, not only at the next reconciliation round.
+            moreToRead.Add(target);
             IngestLog.CursorReset(logger, AccountId, target, fromMs);
         }
 
@@ -146,7 +307,8 @@ public sealed class FillIngestGrain(
                     runtime.PollMs,
                     runtime.Error,
                     Quarantine.CountFor(working, symbol),
-                    cursor?.LastRescanMs);
+                    cursor?.LastRescanMs,
+                    lastRestReadMs.TryGetValue(symbol, out var restMs) ? restMs : null);
             })
             .ToList();
         return Task.FromResult(new AccountHealth(
@@ -165,10 +327,21 @@ public sealed class FillIngestGrain(
             totals.Count,
             lastSaveError,
             totals.Recovered,
-            lastLedgerError));
+            lastLedgerError,
+            StreamHealthOf(stream?.Health),
+            reconcileRound?.TotalSeconds));
     }
 
     public Task<AccountSnapshot> GetSnapshotAsync() => Task.FromResult(Snapshot());
+
+    private StreamHealth? StreamHealthOf(UserDataStreamHealth? health) => health is null
+        ? (streamOptions.Value.Enabled && Options.Enabled ? null : new StreamHealth("off", null, null, 0, null))
+        : new StreamHealth(
+            health.State.ToString().ToLowerInvariant(),
+            health.ConnectedSince?.ToUnixTimeMilliseconds(),
+            health.LastMessageAt?.ToUnixTimeMilliseconds(),
+            health.Reconnects,
+            health.LastError);
 
     private bool IsPolling => account is not null && Options.Enabled && loaded;
 
@@ -279,6 +452,7 @@ public sealed class FillIngestGrain(
             var rereadFrom = time.GetUtcNow() - Options.BootstrapLookback;
             ReadPositions.CompleteLegacyImport(working, rereadFrom.ToUnixTimeMilliseconds());
             exemptSymbols.UnionWith(working.Symbols.Keys);
+            moreToRead.UnionWith(working.Symbols.Keys);
             IngestLog.LedgerUpgraded(logger, AccountId, totals.Count, working.Symbols.Count, rereadFrom);
         }
 
@@ -301,22 +475,60 @@ public sealed class FillIngestGrain(
         var polled = new List<ParsedTrade>();
         var rescanned = new List<ParsedTrade>();
         var rescannedSymbols = new List<string>();
+        var streaming = StreamHealthy;
+        var settings = streamOptions.Value;
+        schedule.Report(AccountId, streaming ? account!.Symbols.Count : 0);
+        reconcileRound = streaming ? schedule.CurrentRound(governor.Budget, settings) : null;
+        var readAll = !streaming || reconcileAll;
+        var allRead = true;
         foreach (var symbol in account!.Symbols)
         {
             var cursor = working.Symbols.GetValueOrDefault(symbol) ?? SymbolCursor.Fresh(now - (long)Options.BootstrapLookback.TotalMilliseconds);
+
+            // REST by priority: without a healthy stream every symbol every tick; with one, a backlog next (more to read), then
+            // reconciliation once per round, each only while the silo's budget has room for it.
+            var due = readAll
+                || (moreToRead.Contains(symbol)
+                    ? governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)
+                    : now - lastRestReadMs.GetValueOrDefault(symbol) >= reconcileRound!.Value.TotalMilliseconds
+                        && governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.ReconcileShare));
+            if (!due)
+            {
+                continue;
+            }
+
             var result = await FetchAsync(symbol, cursor, cancellationToken);
             var symbolError = Absorb(symbol, result, now);
             polled.AddRange(Recent.Unseen(result.Trades));
             advanced[symbol] = ReadPositions.Advance(cursor, result, now);
+            if (result.Error is null)
+            {
+                lastRestReadMs[symbol] = now;
+            }
+            else
+            {
+                allRead = false;
+            }
+
+            if (HasMoreToRead(result.Next, now))
+            {
+                moreToRead.Add(symbol);
+            }
+            else
+            {
+                moreToRead.Remove(symbol);
+            }
 
             if (!cancellationToken.IsCancellationRequested
-                && ReadPositions.RescanDue(advanced[symbol], now, Options.RescanInterval, Options.RescanWindow) is { } window)
+                && ReadPositions.RescanDue(advanced[symbol], now, Options.RescanInterval, Options.RescanWindow) is { } window
+                && (!streaming || governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)))
             {
                 var rescan = await RescanAsync(symbol, window, cancellationToken);
                 symbolError ??= Absorb(symbol, rescan, now);
                 if (rescan.Error is null)
                 {
-                    rescanned.AddRange(Recent.Unseen(ReadPositions.PassedByPrimary(cursor, rescan.Trades)));
+                    // Only rows the primary read had passed before this tick can have been missed by it.
+                    rescanned.AddRange(ReadPositions.PassedByPrimary(cursor, rescan.Trades));
                     rescannedSymbols.Add(symbol);
                 }
             }
@@ -325,8 +537,20 @@ public sealed class FillIngestGrain(
             symbolRuntime[symbol] = (now, symbolError);
             if (cancellationToken.IsCancellationRequested)
             {
+                allRead = false;
                 break;
             }
+        }
+
+        if (readAll && allRead)
+        {
+            reconcileAll = false;
+        }
+
+        if (pendingStreamFills.Count > 0 || !streamInbox.IsEmpty)
+        {
+            // Stream fills whose append failed earlier, or that arrived before the state was loaded.
+            await DrainStreamAsync();
         }
 
         // Positions move only once the ledger holds the rows they pass; a ledger failure keeps them (re-read next tick).
@@ -340,7 +564,7 @@ public sealed class FillIngestGrain(
             LogIngested(recorded, polled, advanced);
         }
 
-        // Rows this tick's poll has just recorded (the re-scan window reaches the newest ones) need no second round trip.
+        // Filtered only now: rows this tick's poll just recorded are not sent (nor counted as mismatches) twice.
         if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, Recent.Unseen(rescanned), now, cancellationToken) is { } recovered)
         {
             foreach (var symbol in rescannedSymbols)
@@ -368,13 +592,7 @@ public sealed class FillIngestGrain(
     // Quarantines new bad rows and counts the fetch's error; returns the symbol's error reason for /healthz.
     private string? Absorb(string symbol, FetchResult result, long nowMs)
     {
-        var added = Quarantine.Add(working, result.Rejected, Options.QuarantineLimit, nowMs);
-        foreach (var row in added)
-        {
-            IngestLog.ParseError(logger, AccountId, symbol, row.TradeId?.ToString(CultureInfo.InvariantCulture) ?? "unknown", row.Reason);
-        }
-
-        Increment(working.Errors, "parse", added.Count);
+        var added = QuarantineRows(result.Rejected, nowMs);
         if (result.Error is { } reason)
         {
             var label = ReasonLabel(reason);
@@ -383,7 +601,20 @@ public sealed class FillIngestGrain(
             return label;
         }
 
-        return added.Count > 0 ? "parse" : null;
+        return added > 0 ? "parse" : null;
+    }
+
+    // A row enters the quarantine (and the parse error count, and the log) once, whichever feeder brought it.
+    private int QuarantineRows(IReadOnlyList<RejectedRow> rows, long nowMs)
+    {
+        var added = Quarantine.Add(working, rows, Options.QuarantineLimit, nowMs);
+        foreach (var row in added)
+        {
+            IngestLog.ParseError(logger, AccountId, row.Symbol, row.TradeId?.ToString(CultureInfo.InvariantCulture) ?? "unknown", row.Reason);
+        }
+
+        Increment(working.Errors, "parse", added.Count);
+        return added.Count;
     }
 
     /// <summary>Records <paramref name="trades"/> in the ledger; null when the ledger failed. No trades: no round trip.</summary>
@@ -403,6 +634,8 @@ public sealed class FillIngestGrain(
             totals = result.Totals;
             lastLedgerError = null;
             Recent.Remember(trades, nowMs);
+            Increment(working.StreamEvents, "mismatch", feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
+            working.AmountMismatches += result.Mismatched.Count;
             foreach (var key in result.Mismatched)
             {
                 IngestLog.FillMismatch(logger, AccountId, key.Symbol, key.TradeId, key.Side == FillSide.Buy ? "BUY" : "SELL", feeder.ToString());
@@ -434,6 +667,11 @@ public sealed class FillIngestGrain(
             IngestLog.FillsIngested(logger, AccountId, group.Key, inserted, group.Count() - inserted, advanced.GetValueOrDefault(group.Key)?.LastTradeId);
         }
     }
+
+    // A full last page, or bootstrap windows not yet caught up with now: the symbol has a backlog.
+    private bool HasMoreToRead(FetchPosition next, long nowMs) =>
+        next.ResumeInclusive
+        || (next.LastTradeId is null && next.BootstrapFromMs is { } from && from + (long)binance.Value.BootstrapWindow.TotalMilliseconds < nowMs);
 
     private async Task<FetchResult> FetchAsync(string symbol, SymbolCursor cursor, CancellationToken cancellationToken)
     {
@@ -554,6 +792,7 @@ public sealed class FillIngestGrain(
 
         var adopted = Clone(fresh.State ?? new FillIngestState());
         adopted.LedgerFormat = 1;
+        Increment(adopted.Errors, "parse", Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit));
         foreach (var symbol in ReadPositions.Reconcile(adopted, working.Symbols))
         {
             symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, "cursor");
@@ -576,7 +815,11 @@ public sealed class FillIngestGrain(
         working.LastSaveMs,
         working.ReconcileRuns,
         IsPolling,
-        totals.Recovered);
+        totals.Recovered,
+        StreamHealthy,
+        stream is not null,
+        new Dictionary<string, long>(working.StreamEvents, StringComparer.Ordinal),
+        working.AmountMismatches);
 
     // The fill counters are the ledger's totals; the snapshot keys them "side|liquidity" under the account's source.
     private Dictionary<string, FillTotals> FillBuckets()
@@ -653,5 +896,7 @@ public sealed class FillIngestGrain(
         FeesByAsset = new Dictionary<string, decimal>(source.FeesByAsset, StringComparer.Ordinal),
         RebatesByAsset = new Dictionary<string, decimal>(source.RebatesByAsset, StringComparer.Ordinal),
         LedgerFormat = source.LedgerFormat,
+        StreamEvents = new Dictionary<string, long>(source.StreamEvents, StringComparer.Ordinal),
+        AmountMismatches = source.AmountMismatches,
     };
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Grinder.Grains.Ingest;
 
-/// <summary>Ingest log events (design.md §6). Structured, with event names; never a secret, signature or signed query.</summary>
+/// <summary>Ingest log events (the runbook greps for their names). Structured, with event names; never a secret, signature or signed query.</summary>
 internal static partial class IngestLog
 {
     [LoggerMessage(EventId = 1001, EventName = "FILL_CURSOR_LOADED", Level = LogLevel.Information,
@@ -84,4 +84,8 @@ internal static partial class IngestLog
     [LoggerMessage(EventId = 1020, EventName = "FILL_FETCH_UNEXPECTED", Level = LogLevel.Error,
         Message = "FILL_FETCH_UNEXPECTED account={AccountId} symbol={Symbol}: unexpected failure while reading the exchange; counted as reason=unknown")]
     public static partial void FetchUnexpected(ILogger logger, string accountId, string symbol, Exception exception);
+
+    [LoggerMessage(EventId = 1021, EventName = "FILL_STREAM_DELIVERY_FAILED", Level = LogLevel.Warning,
+        Message = "FILL_STREAM_DELIVERY_FAILED account={AccountId}: stream events could not be handed to the account; retrying (REST reconciles meanwhile)")]
+    public static partial void StreamDeliveryFailed(ILogger logger, string accountId, Exception exception);
 }

@@ -10,7 +10,7 @@ public sealed class IngestOptions
     /// <summary>True only when <c>FILL_INGEST_ENABLED</c> is exactly <c>1</c> (runbook Gate 0/1).</summary>
     public bool Enabled { get; set; }
 
-    /// <summary>Time between two polls of one account (design.md §3: default 5 s).</summary>
+    /// <summary>Time between two polls of one account (default 5 s).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How far back a fresh cursor starts. Binance keeps about six months of trades.</summary>

@@ -15,6 +15,9 @@ public static class IngestServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<IngestOptions>>(new DelegateValidator<IngestOptions>(IngestOptions.Validate));
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>>(new DelegateValidator<MetricsOptions>(MetricsOptions.Validate));
+        services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StreamOptions>>(new DelegateValidator<StreamOptions>(StreamOptions.Validate));
+        services.TryAddSingleton<ReconcileSchedule>();
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName);
         services.AddSingleton<IAccountDirectory, AccountDirectory>();
         services.AddHostedService<AccountKeeper>();

@@ -34,6 +34,22 @@ public static class Quarantine
         return (IReadOnlyList<RejectedRow>?)added ?? [];
     }
 
+    /// <summary>
+    /// After a write conflict: rows this activation quarantined that the adopted state lacks go into it (it keeps reading
+    /// from its own position, past them, so nothing would bring them back). Returns how many were added.
+    /// </summary>
+    public static int Merge(FillIngestState adopted, IEnumerable<QuarantinedRow> ours, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(adopted);
+        var added = 0;
+        foreach (var row in ours)
+        {
+            added += Add(adopted, [new RejectedRow(row.Symbol, row.TradeId, null, row.Reason, row.Raw)], limit, row.SeenAtMs).Count;
+        }
+
+        return added;
+    }
+
     /// <summary>Rows listed for <paramref name="symbol"/>.</summary>
     public static int CountFor(FillIngestState state, string symbol) => state.Quarantine.Count(row => row.Symbol == symbol);
 }

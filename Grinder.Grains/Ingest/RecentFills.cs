@@ -4,13 +4,15 @@ using Grinder.Grains.Ledger;
 namespace Grinder.Grains.Ingest;
 
 /// <summary>
-/// Keys of fills this activation already has in the ledger, for the last re-scan window: re-read rows (the inclusive
-/// page resume, the re-scan) are dropped before they reach the ledger, so a quiet poll or re-scan costs no database round
-/// trip. Not stored: after an activation the ledger's key catches what this set no longer knows.
+/// Keys of fills this activation already has in the ledger, with their amounts, for the last re-scan window: re-read rows
+/// (the inclusive page resume, the re-scan, REST reconciling what the stream brought) are dropped before they reach the
+/// ledger, so a quiet poll or re-scan costs no database round trip. A row whose amounts differ from the ones seen goes to
+/// the ledger, which keeps the first values and reports the mismatch. Not stored: after an activation the ledger's key
+/// catches what this set no longer knows.
 /// </summary>
 public sealed class RecentFills(TimeSpan horizon)
 {
-    private readonly Dictionary<FillKey, long> seen = [];
+    private readonly Dictionary<FillKey, (long TimeMs, int Amounts)> seen = [];
     private long nextPruneMs;
 
     /// <summary>Fills not known to be in the ledger.</summary>
@@ -21,7 +23,7 @@ public sealed class RecentFills(TimeSpan horizon)
         foreach (var trade in trades)
         {
             var key = new FillKey(trade.Symbol, trade.Id, trade.Side);
-            if (!seen.ContainsKey(key) && batch.Add(key))
+            if ((!seen.TryGetValue(key, out var known) || known.Amounts != AmountsOf(trade)) && batch.Add(key))
             {
                 result.Add(trade);
             }
@@ -35,7 +37,7 @@ public sealed class RecentFills(TimeSpan horizon)
     {
         foreach (var trade in trades)
         {
-            seen[new FillKey(trade.Symbol, trade.Id, trade.Side)] = trade.TimeMs;
+            seen[new FillKey(trade.Symbol, trade.Id, trade.Side)] = (trade.TimeMs, AmountsOf(trade));
         }
 
         // Pruned a few times per horizon, not on every call: the set may hold many thousand keys of a busy account.
@@ -43,7 +45,7 @@ public sealed class RecentFills(TimeSpan horizon)
         if (nowMs >= nextPruneMs)
         {
             nextPruneMs = nowMs + Math.Max(1, (long)horizon.TotalMilliseconds / 4);
-            foreach (var key in seen.Where(pair => pair.Value < oldest).Select(pair => pair.Key).ToList())
+            foreach (var key in seen.Where(pair => pair.Value.TimeMs < oldest).Select(pair => pair.Key).ToList())
             {
                 seen.Remove(key);
             }
@@ -51,4 +53,8 @@ public sealed class RecentFills(TimeSpan horizon)
     }
 
     public int Count => seen.Count;
+
+    // The amounts the ledger compares; decimal's hash ignores trailing zeros, as its equality does.
+    private static int AmountsOf(ParsedTrade trade) =>
+        HashCode.Combine(trade.Price, trade.Qty, trade.QuoteQty, trade.RealizedPnl, trade.Commission, trade.CommissionAsset);
 }

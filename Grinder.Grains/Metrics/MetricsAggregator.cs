@@ -13,6 +13,10 @@ public sealed class MetricsAggregator
     private readonly Dictionary<string, long> loads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> saves = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> recovered = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> streamsConnected = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> streamsExpected = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> streamEvents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> mismatches = new(StringComparer.Ordinal);
     private long reconcileRuns;
     private MetricsAggregate? cached;
 
@@ -92,7 +96,11 @@ public sealed class MetricsAggregator
             oldest,
             reconcileRuns,
             accounts.Count,
-            new Dictionary<string, long>(recovered, StringComparer.Ordinal));
+            new Dictionary<string, long>(recovered, StringComparer.Ordinal),
+            new Dictionary<string, long>(streamsConnected, StringComparer.Ordinal),
+            new Dictionary<string, long>(streamsExpected, StringComparer.Ordinal),
+            new Dictionary<string, long>(streamEvents, StringComparer.Ordinal),
+            new Dictionary<string, long>(mismatches, StringComparer.Ordinal));
         return cached;
     }
 
@@ -123,6 +131,17 @@ public sealed class MetricsAggregator
 
         reconcileRuns += snapshot.ReconcileRuns * sign;
         Add(recovered, snapshot.Source, snapshot.Recovered * sign);
+        Add(mismatches, snapshot.Source, snapshot.AmountMismatches * sign);
+        if (snapshot.StreamExpected)
+        {
+            Add(streamsExpected, snapshot.Source, sign);
+            Add(streamsConnected, snapshot.Source, snapshot.StreamConnected ? sign : 0);
+        }
+
+        foreach (var (result, count) in snapshot.StreamEvents ?? new Dictionary<string, long>())
+        {
+            Add(streamEvents, snapshot.Source + "|" + result, count * sign);
+        }
     }
 
     private static AccountSnapshot NeverBelow(AccountSnapshot held, AccountSnapshot next) => next with
@@ -135,6 +154,8 @@ public sealed class MetricsAggregator
         CursorSaves = Max(held.CursorSaves, next.CursorSaves, Math.Max),
         ReconcileRuns = Math.Max(held.ReconcileRuns, next.ReconcileRuns),
         Recovered = Math.Max(held.Recovered, next.Recovered),
+        AmountMismatches = Math.Max(held.AmountMismatches, next.AmountMismatches),
+        StreamEvents = Max(held.StreamEvents ?? new Dictionary<string, long>(), next.StreamEvents ?? new Dictionary<string, long>(), Math.Max),
     };
 
     private static Dictionary<string, T> Max<T>(IReadOnlyDictionary<string, T> held, IReadOnlyDictionary<string, T> next, Func<T, T, T> max)

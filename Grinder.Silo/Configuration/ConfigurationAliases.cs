@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Grinder.Silo.Configuration;
 
 /// <summary>
-/// Maps the flat names of design.md §9 (the runbook's <c>FILL_INGEST_ENABLED</c>, <c>GRINDER_POSTGRES</c>, the
+/// Maps the flat names of the README "Configuration" table (the runbook's <c>FILL_INGEST_ENABLED</c>, <c>GRINDER_POSTGRES</c>, the
 /// <c>--metrics-out</c>/<c>--duration</c> switches, …) onto the typed option sections, so services only ever bind options.
 /// </summary>
 public static class ConfigurationAliases
@@ -29,7 +29,7 @@ public static class ConfigurationAliases
 
         if (configuration["duration"] is { Length: > 0 } duration)
         {
-            // --duration is in seconds (design.md §9); options take a TimeSpan. A malformed value is passed through
+            // --duration is in seconds (README "Configuration"); options take a TimeSpan. A malformed value is passed through
             // unchanged so options binding reports it against the setting's name.
             mapped["Grinder:Run:Duration"] = double.TryParse(duration, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
                 ? TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture)

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Grinder.Silo.Hosting;
 
 /// <summary>
-/// Protects the dashboard, admin and fill ledger endpoints (design.md §6): open to loopback clients, and to others only with the
+/// Protects the dashboard, admin and fill ledger endpoints: open to loopback clients, and to others only with the
 /// admin token (<c>Authorization: Bearer TOKEN</c>, or Basic with TOKEN as the password so a browser can log in).
 /// Without a configured token, non-loopback clients are refused.
 /// </summary>

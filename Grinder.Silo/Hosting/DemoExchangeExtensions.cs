@@ -4,7 +4,7 @@ using Grinder.Silo.Configuration;
 namespace Grinder.Silo.Hosting;
 
 /// <summary>
-/// The one seam between the silo and the fake exchange (design.md §2): only the local-mode demo uses it, and only
+/// The one seam between the silo and the fake exchange (docs/architecture.md "Projects"): only the local-mode demo uses it, and only
 /// when ingest is on and no real account is configured. Real keys always mean the real exchange.
 /// </summary>
 public static partial class DemoExchangeExtensions

@@ -17,7 +17,7 @@ namespace Grinder.Silo.Hosting;
 /// <summary>The composition steps <c>Program.cs</c> calls, one per concern.</summary>
 public static class GrinderHostingExtensions
 {
-    /// <summary>Default HTTP address (design.md §9) when neither <c>ASPNETCORE_URLS</c> nor <c>--urls</c> is given.</summary>
+    /// <summary>Default HTTP address (README "Configuration") when neither <c>ASPNETCORE_URLS</c> nor <c>--urls</c> is given.</summary>
     public const string DefaultUrl = "http://127.0.0.1:9090";
 
     /// <summary>The whole silo: configuration, the local demo seam, Orleans and HTTP, in the order they depend on each other.</summary>
@@ -41,7 +41,7 @@ public static class GrinderHostingExtensions
         return builder;
     }
 
-    /// <summary>The Orleans silo in local or PostgreSQL mode (design.md §7), with the dashboard.</summary>
+    /// <summary>The Orleans silo in local or PostgreSQL mode, with the dashboard.</summary>
     public static WebApplicationBuilder AddGrinderOrleans(this WebApplicationBuilder builder)
     {
         // Composition-time reads: the storage mode and ports decide which providers are registered at all.
@@ -117,7 +117,7 @@ public static class GrinderHostingExtensions
         return app;
     }
 
-    /// <summary>Prints the one start-up line for invalid configuration (design.md §9) and returns exit code 2.</summary>
+    /// <summary>Prints the one start-up line for invalid configuration (README "Configuration") and returns exit code 2.</summary>
     public static int ReportInvalidConfiguration(OptionsValidationException error)
     {
         Console.Error.WriteLine($"Invalid configuration: {string.Join("; ", error.Failures)}");

@@ -6,7 +6,7 @@ using Orleans.Runtime.Hosting;
 
 namespace Grinder.Silo.Hosting;
 
-/// <summary>Local mode (design.md §7): nothing else installed or running.</summary>
+/// <summary>Local mode: nothing else installed or running.</summary>
 public static class LocalHostingExtensions
 {
     /// <summary>

@@ -7,7 +7,7 @@ namespace Grinder.Silo.Http;
 
 /// <summary>
 /// Ingest state for <c>/healthz</c>: the switch, and per account and symbol the last poll, last error, cursor, cursor
-/// age and quarantined rows (design.md §6: account and symbol detail belongs here, never in metric labels). Account
+/// age and quarantined rows (account and symbol detail belongs here, never in metric labels). Account
 /// trouble is reported as Degraded (still 200): restarting the silo would not fix an exchange outage or a stored state
 /// that needs an operator.
 /// </summary>
@@ -81,6 +81,18 @@ public sealed class IngestHealthCheck(IGrainFactory grains, IAccountDirectory ac
             ["polls"] = health.Polls,
             ["fills_counted"] = health.FillsCounted,
             ["fills_recovered"] = health.FillsRecovered,
+            ["stream"] = health.Stream is { } stream
+                ? new Dictionary<string, object?>
+                {
+                    ["state"] = stream.State,
+                    ["connected_since_ms"] = stream.ConnectedSinceMs,
+                    ["last_event_ms"] = stream.LastEventMs,
+                    ["reconnects"] = stream.Reconnects,
+                    ["last_error"] = stream.LastError,
+                }
+                : null,
+            // While the stream is healthy REST only reconciles: one round reads every symbol of this silo's streaming accounts.
+            ["reconcile_round_s"] = health.ReconcileRoundSeconds,
             ["last_ledger_error"] = health.LastLedgerError,
             ["fees_by_asset"] = health.FeesByAsset,
             ["rebates_by_asset"] = health.RebatesByAsset,
@@ -91,6 +103,7 @@ public sealed class IngestHealthCheck(IGrainFactory grains, IAccountDirectory ac
                 ["last_ts_ms"] = symbol.LastTsMs,
                 ["read_high_water_id"] = symbol.ReadHighWaterId,
                 ["last_rescan_ms"] = symbol.LastRescanMs,
+                ["last_rest_read_ms"] = symbol.LastRestReadMs,
                 ["bootstrapping"] = symbol.Bootstrapping,
                 ["last_poll_ms"] = symbol.LastPollMs,
                 ["last_error_reason"] = symbol.LastError,

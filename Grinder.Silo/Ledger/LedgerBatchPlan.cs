@@ -37,18 +37,14 @@ public sealed class LedgerBatchPlan
         }
 
         var ordered = first.Values.ToList();
-        ordered.Sort(CompareKeys);
+        ordered.Sort((a, b) => CompareKeys(KeyOf(a), KeyOf(b)));
         return new LedgerBatchPlan(ordered, mismatches);
     }
 
     public static FillKey KeyOf(ParsedTrade trade) => new(trade.Symbol, trade.Id, trade.Side);
 
-    /// <summary>Whether two rows of one key carry the same amounts (decimal equality: 1.5 and 1.50 are the same amount).</summary>
-    public static bool SameAmounts(ParsedTrade a, ParsedTrade b) =>
-        a.Price == b.Price && a.Qty == b.Qty && a.QuoteQty == b.QuoteQty && a.RealizedPnl == b.RealizedPnl
-        && a.Commission == b.Commission && string.Equals(a.CommissionAsset, b.CommissionAsset, StringComparison.Ordinal);
-
-    private static int CompareKeys(ParsedTrade a, ParsedTrade b)
+    /// <summary>Key order: symbol (ordinal), trade id, side (BUY before SELL).</summary>
+    public static int CompareKeys(FillKey a, FillKey b)
     {
         var bySymbol = string.CompareOrdinal(a.Symbol, b.Symbol);
         if (bySymbol != 0)
@@ -56,7 +52,12 @@ public sealed class LedgerBatchPlan
             return bySymbol;
         }
 
-        var byId = a.Id.CompareTo(b.Id);
+        var byId = a.TradeId.CompareTo(b.TradeId);
         return byId != 0 ? byId : a.Side.CompareTo(b.Side);
     }
+
+    /// <summary>Whether two rows of one key carry the same amounts (decimal equality: 1.5 and 1.50 are the same amount).</summary>
+    public static bool SameAmounts(ParsedTrade a, ParsedTrade b) =>
+        a.Price == b.Price && a.Qty == b.Qty && a.QuoteQty == b.QuoteQty && a.RealizedPnl == b.RealizedPnl
+        && a.Commission == b.Commission && string.Equals(a.CommissionAsset, b.CommissionAsset, StringComparison.Ordinal);
 }

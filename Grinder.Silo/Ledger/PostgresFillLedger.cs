@@ -62,9 +62,9 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
         """;
 
     // Parameters: account, source, feeder, seen_ms, then one array per column of the batch's distinct rows in key
-    // order. Every CTE of a statement sees the snapshot taken at its start (PostgreSQL docs, "Data-Modifying
-    // Statements in WITH"): "mismatched" therefore compares with rows that existed before this statement, and the
-    // totals rise by the RETURNING rows of "inserted", which are exactly the rows this statement added.
+    // order. Every part of a statement sees the snapshot taken at its start (PostgreSQL docs, "Data-Modifying
+    // Statements in WITH"): the final lookup therefore compares with rows that existed before this statement, and
+    // the totals rise by the RETURNING rows of "inserted", which are exactly the rows this statement added.
     private const string AppendSql = """
         WITH input AS (
             SELECT *
@@ -82,30 +82,19 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
                    i.commission, i.commission_asset, i.time_ms, i.side = 'BUY', i.maker, i.position_side,
                    @source, @seen_ms, @feeder,
                    -- Counted by the version before the ledger: below its high-water mark, or at it on a counted side.
-                   COALESCE(i.trade_id < m.high_water_id
-                            OR (i.trade_id = m.high_water_id
-                                AND CASE i.side WHEN 'BUY' THEN m.buy_counted ELSE m.sell_counted END), false)
+                   -- Most accounts have no marks: the EXISTS runs once per statement and spares the per-row lookup.
+                   CASE WHEN (SELECT EXISTS (SELECT 1 FROM grinder_fill_legacy_marks WHERE account = @account))
+                        THEN COALESCE((SELECT i.trade_id < m.high_water_id
+                                              OR (i.trade_id = m.high_water_id
+                                                  AND CASE i.side WHEN 'BUY' THEN m.buy_counted ELSE m.sell_counted END)
+                                         FROM grinder_fill_legacy_marks m
+                                        WHERE m.account = @account AND m.symbol = i.symbol), false)
+                        ELSE false
+                   END
               FROM input i
-              LEFT JOIN grinder_fill_legacy_marks m ON m.account = @account AND m.symbol = i.symbol
              ORDER BY i.ord
             ON CONFLICT ON CONSTRAINT grinder_fills_key DO NOTHING
             RETURNING symbol, trade_id, side, maker, price, qty, commission, commission_asset, pre_ledger
-        ),
-        -- Only when the insert skipped a row (otherwise every row is new and none can differ), and then one primary
-        -- key probe per row of the batch: LIMIT 1 keeps the lateral subquery from being flattened into a join, which
-        -- the planner (estimating 10 rows for the arrays) ran as a scan of every row of the account, so an append
-        -- cost time in proportion to the account's history.
-        mismatched AS (
-            SELECT i.symbol, i.trade_id, i.side
-              FROM input i
-             CROSS JOIN LATERAL (
-                   SELECT f.price, f.qty, f.quote_qty, f.realized_pnl, f.commission, f.commission_asset
-                     FROM grinder_fills f
-                    WHERE f.account = @account AND f.symbol = i.symbol AND f.trade_id = i.trade_id AND f.side = i.side
-                    LIMIT 1) f
-             WHERE (SELECT count(*) FROM inserted) < (SELECT count(*) FROM input)
-               AND (f.price, f.qty, f.quote_qty, f.realized_pnl, f.commission, f.commission_asset)
-                   IS DISTINCT FROM (i.price, i.qty, i.quote_qty, i.realized_pnl, i.commission, i.commission_asset)
         ),
         bucket_delta AS (
             SELECT CASE side WHEN 'BUY' THEN 'buy' ELSE 'sell' END AS side,
@@ -143,9 +132,23 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
             ON CONFLICT ON CONSTRAINT grinder_fill_asset_totals_key DO UPDATE
                SET fees = a.fees + excluded.fees, rebates = a.rebates + excluded.rebates
         )
-        SELECT true AS is_inserted, symbol, trade_id, side, pre_ledger FROM inserted
-        UNION ALL
-        SELECT false, symbol, trade_id, side, false FROM mismatched
+        -- Only the exceptions come back, by position in the arrays: a row not inserted (recorded before: 1 with the
+        -- same amounts, 2 with other amounts) or inserted as pre-ledger (3). Every other row was inserted and counted.
+        -- A row not inserted is looked up by primary key; the lookup sees the snapshot taken when this statement
+        -- started, so it compares with the first-seen values (a row a concurrent append is inserting right now is
+        -- not visible to it and reports as 1).
+        SELECT i.ord,
+               CASE WHEN x.symbol IS NOT NULL THEN 3 WHEN p.differs THEN 2 ELSE 1 END
+          FROM input i
+          LEFT JOIN inserted x ON x.symbol = i.symbol AND x.trade_id = i.trade_id AND x.side = i.side
+          LEFT JOIN LATERAL (
+                SELECT (f.price, f.qty, f.quote_qty, f.realized_pnl, f.commission, f.commission_asset)
+                       IS DISTINCT FROM (i.price, i.qty, i.quote_qty, i.realized_pnl, i.commission, i.commission_asset) AS differs
+                  FROM grinder_fills f
+                 WHERE x.symbol IS NULL
+                   AND f.account = @account AND f.symbol = i.symbol AND f.trade_id = i.trade_id AND f.side = i.side
+                 LIMIT 1) p ON true
+         WHERE x.symbol IS NULL OR x.pre_ledger
         """;
 
     private const string TotalsSql = """
@@ -536,31 +539,37 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
         AddTotalsCommands(npgsqlBatch, batch.Account);
         await using var reader = await npgsqlBatch.ExecuteReaderAsync(cancellationToken);
 
-        var inserted = new List<FillKey>();
-        var preLedger = new List<FillKey>();
-        var mismatched = new List<FillKey>(plan.InBatchMismatches);
+        // kinds[i]: 0 inserted and counted, 1 recorded before, 2 recorded before with other amounts, 3 pre-ledger.
+        var kinds = new byte[trades.Count];
         while (await reader.ReadAsync(cancellationToken))
         {
-            var key = new FillKey(reader.GetString(1), reader.GetInt64(2), LedgerCodes.ParseSide(reader.GetString(3)));
-            if (!reader.GetBoolean(0))
+            kinds[reader.GetInt64(0) - 1] = (byte)reader.GetInt32(1);
+        }
+
+        var inserted = new List<FillKey>(trades.Count);
+        var preLedger = new List<FillKey>();
+        var mismatched = new List<FillKey>(plan.InBatchMismatches);
+        for (var i = 0; i < kinds.Length; i++)
+        {
+            var key = LedgerBatchPlan.KeyOf(trades[i]);
+            switch (kinds[i])
             {
-                if (!mismatched.Contains(key))
-                {
+                case 0:
+                    inserted.Add(key);
+                    break;
+                case 2 when !mismatched.Contains(key):
                     mismatched.Add(key);
-                }
-            }
-            else if (reader.GetBoolean(4))
-            {
-                preLedger.Add(key);
-            }
-            else
-            {
-                inserted.Add(key);
+                    break;
+                case 3:
+                    preLedger.Add(key);
+                    break;
             }
         }
 
         await reader.NextResultAsync(cancellationToken);
         var totals = await ReadTotalsAsync(reader, cancellationToken);
+        // Inserted and pre-ledger keys are in key order (the plan's); mismatches of the batch itself came first.
+        mismatched.Sort(LedgerBatchPlan.CompareKeys);
         return new LedgerAppendResult(inserted, preLedger, mismatched, totals);
     }
 

@@ -418,6 +418,8 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
 
         WriteTotals(transaction, batch.Account, totals, touchedBuckets, touchedAssets);
         transaction.Commit();
+        // Inserted and pre-ledger keys are in key order already (the plan's order); mismatches of the batch itself came first.
+        mismatched.Sort(LedgerBatchPlan.CompareKeys);
         return new LedgerAppendResult(inserted, preLedger, mismatched, totals.Build());
     }
 

@@ -8,7 +8,7 @@ using Prometheus;
 namespace Grinder.Silo.Metrics;
 
 /// <summary>
-/// The <c>/metrics</c> families of design.md §5 in a registry owned by this silo (prometheus-net's default registry is
+/// The <c>/metrics</c> families of the runbook in a registry owned by this silo (prometheus-net's default registry is
 /// process-wide and exports every .NET meter). Filled from <see cref="IFillMetricsGrain"/> on each scrape, so every
 /// silo serves the same cluster-wide series. Counters only move up (<c>IncTo</c>), so a scrape never shows a decrease.
 /// </summary>
@@ -35,6 +35,10 @@ public sealed class FillMetricsExporter : IMetricsTextSource
     private readonly Gauge cursorAge;
     private readonly Counter reconcileRuns;
     private readonly Counter recovered;
+    private readonly Gauge streamsConnected;
+    private readonly Gauge streamsExpected;
+    private readonly Counter streamEvents;
+    private readonly Counter mismatches;
 
     public FillMetricsExporter(IGrainFactory grains, IOptions<IngestOptions> ingest, TimeProvider time)
     {
@@ -55,6 +59,10 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         lastSave = factory.CreateGauge("grinder_fill_cursor_last_save_ts", "Epoch seconds of the last successful cursor save (oldest across polling accounts).", ["source"]);
         cursorAge = factory.CreateGauge("grinder_fill_cursor_age_seconds", "Seconds since the last successful cursor save, computed at scrape time (worst account).", ["source"]);
         recovered = factory.CreateCounter("grinder_fill_recovered_total", "Fills first found by the trailing re-scan: the primary read path had missed them (each is logged FILL_RECOVERED).", ["source"]);
+        streamsConnected = factory.CreateGauge("grinder_fill_streams_connected", "Accounts whose user data stream is connected now.", ["source"]);
+        streamsExpected = factory.CreateGauge("grinder_fill_streams_expected", "Accounts that run a user data stream (ingest and stream on).", ["source"]);
+        streamEvents = factory.CreateCounter("grinder_fill_stream_events_total", "User data stream fill events by result (recorded, duplicate, rejected, mismatch).", ["source", "result"]);
+        mismatches = factory.CreateCounter("grinder_fill_amount_mismatches_total", "Fills read again with amounts that differ from the recorded ones; the first-seen values stay (FILL_AMOUNT_MISMATCH).", ["source"]);
         reconcileRuns = factory.CreateCounter("grinder_reconcile_runs_total", "Completed account polls (one per account per tick).");
     }
 
@@ -93,6 +101,10 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         UpdateCounter(cursorLoads, aggregate.CursorLoads, [None, None]);
         UpdateCounter(cursorSaves, aggregate.CursorSaves, [None, None]);
         UpdateCounter(recovered, aggregate.Recovered ?? new Dictionary<string, long>(), [None]);
+        UpdateCounter(streamEvents, aggregate.StreamEvents ?? new Dictionary<string, long>(), [None, None]);
+        UpdateCounter(mismatches, aggregate.AmountMismatches ?? new Dictionary<string, long>(), [None]);
+        UpdateGauge(streamsConnected, aggregate.StreamsConnected ?? new Dictionary<string, long>());
+        UpdateGauge(streamsExpected, aggregate.StreamsExpected ?? new Dictionary<string, long>());
         reconcileRuns.IncTo(aggregate.ReconcileRuns);
 
         // Runbook Gate 0: the reconcile switch is always present, 0 or 1.
@@ -121,6 +133,22 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         }
     }
 
+    // Gauges: the none placeholder at 0 until a source has a series; a series that loses its last account shows 0.
+    private static void UpdateGauge(Gauge gauge, IReadOnlyDictionary<string, long> series)
+    {
+        if (series.Count == 0)
+        {
+            gauge.WithLabels(None).Set(0);
+            return;
+        }
+
+        gauge.RemoveLabelled(None);
+        foreach (var (source, value) in series)
+        {
+            gauge.WithLabels(source).Set(value);
+        }
+    }
+
     private static void UpdateFills(Counter counter, IReadOnlyDictionary<string, FillTotals> series, Func<FillTotals, double> value)
     {
         var values = series.ToDictionary(pair => pair.Key, pair => value(pair.Value), StringComparer.Ordinal);
@@ -133,7 +161,7 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         SetSeries(counter, values, placeholder);
     }
 
-    // A family with no real series shows its all-"none" placeholder at 0; the placeholder disappears once a real series exists (design.md §5).
+    // A family with no real series shows its all-"none" placeholder at 0; the placeholder disappears once a real series exists (runbook Gate 0).
     private static void SetSeries(Counter counter, IReadOnlyDictionary<string, double> values, string[] placeholder)
     {
         if (values.Count == 0)

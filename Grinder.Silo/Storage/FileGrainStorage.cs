@@ -7,7 +7,7 @@ using Orleans.Storage;
 namespace Grinder.Silo.Storage;
 
 /// <summary>
-/// Durable grain storage on the local file system for local mode (design.md §7): one JSON file per grain state,
+/// Durable grain storage on the local file system for local mode: one JSON file per grain state,
 /// written atomically (temp file, flush to disk, rename over the old file) so a crash leaves either the old or the
 /// new state, never a torn one. A version number is the ETag: a writer holding a stale ETag gets
 /// <see cref="InconsistentStateException"/>, as with the ADO.NET provider. The envelope also records a SHA-256 of the

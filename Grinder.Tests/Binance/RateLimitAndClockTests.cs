@@ -4,7 +4,7 @@ using Grinder.Tests.FakeBinance;
 
 namespace Grinder.Tests.Binance;
 
-/// <summary>The silo-wide weight governor and the server clock against the fake exchange (design.md §4 rate limits and -1021).</summary>
+/// <summary>The silo-wide weight governor and the server clock against the fake exchange (Binance docs: per-IP weight, 429/418 with Retry-After, -1021).</summary>
 [Collection(FakeBinanceCollection.Name)]
 public sealed class RateLimitAndClockTests(FakeExchangeFixture fixture) : IDisposable
 {

@@ -5,7 +5,7 @@ using Grinder.Tests.FakeBinance;
 
 namespace Grinder.Tests.Binance;
 
-/// <summary>Paging and bootstrap of <see cref="UserTradesFetcher"/> against the fake exchange over loopback (design.md §4, defects 3, 4, 6).</summary>
+/// <summary>Paging and bootstrap of <see cref="UserTradesFetcher"/> against the fake exchange over loopback: fromId paging, bootstrap windows, never startTime=0 (Binance docs).</summary>
 [Collection(FakeBinanceCollection.Name)]
 public sealed class UserTradesPagingTests(FakeExchangeFixture fixture) : IDisposable
 {

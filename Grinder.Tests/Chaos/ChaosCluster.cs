@@ -108,6 +108,11 @@ public static class ChaosCluster
         // Sixty (account, symbol) pairs polled every second on one IP exceed Binance's real 2,400/min; the governor at
         // its limit has its own tests, here it must not be what slows ingest down.
         yield return ("Grinder:Binance:WeightLimitPerMinute", "10000000");
+
+        // Both feeders under chaos: every account streams (real WebSockets to the fake, dropped with each killed silo),
+        // and REST reconciles every 3 s, so invalid rows (which only REST serves) are read soon after they appear.
+        yield return ("Grinder:Stream:Enabled", "true");
+        yield return ("Grinder:Stream:ReconcileInterval", "00:00:03");
         for (var index = 0; index < accounts.Count; index++)
         {
             yield return ($"Grinder:Accounts:{index}:Id", accounts[index].Id);

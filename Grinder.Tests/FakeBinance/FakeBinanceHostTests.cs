@@ -42,6 +42,28 @@ public sealed partial class FakeBinanceHostTests
         Assert.Null(host.Services.GetRequiredService<FakeExchangeService>().Exchange);
     }
 
+    [Fact]
+    public async Task The_executable_serves_the_user_data_stream_with_its_configured_key_validity()
+    {
+        using var host = FakeBinanceHost.CreateBuilder(
+        [
+            "--urls", "http://127.0.0.1:0",
+            "--account", "STREAMKEY:STREAMSECRET",
+            "--generate-every", "0",
+            "--FakeBinance:ListenKeyValidity", "00:00:00.300",
+        ]).Build();
+        await host.StartAsync();
+        var exchange = host.Services.GetRequiredService<FakeExchangeService>().Exchange!;
+        using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
+
+        var key = await ListenKeys.PostAsync(http, "STREAMKEY");
+        await using var client = await StreamClient.ConnectAsync(ListenKeys.SingleUrl(exchange, key));
+        var expired = await client.ReceiveAsync(TimeSpan.FromSeconds(10));
+        await host.StopAsync();
+
+        Assert.Equal("listenKeyExpired", expired!.Value.GetProperty("e").GetString());
+    }
+
     [Theory]
     [InlineData("--account", "NOSECRET", "FakeBinance:Accounts:0")]
     [InlineData("--symbols", "btc-usdt", "FakeBinance:Symbols")]
@@ -49,6 +71,8 @@ public sealed partial class FakeBinanceHostTests
     [InlineData("--generate-count", "0", "FakeBinance:GenerateCount")]
     [InlineData("--urls", "not a url", "FakeBinance:Url")]
     [InlineData("--FakeBinance:RandomFaults:ServerError", "1.5", "FakeBinance:RandomFaults:ServerError")]
+    [InlineData("--FakeBinance:ListenKeyValidity", "00:00:00", "FakeBinance:ListenKeyValidity")]
+    [InlineData("--FakeBinance:StreamMaxConnectionLifetime", "-00:00:01", "FakeBinance:StreamMaxConnectionLifetime")]
     public async Task Invalid_settings_stop_the_start_with_a_message_naming_the_setting(string name, string value, string setting)
     {
         using var host = FakeBinanceHost.CreateBuilder(["--urls", "http://127.0.0.1:0", name, value]).Build();

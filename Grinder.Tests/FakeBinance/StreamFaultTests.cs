@@ -162,6 +162,67 @@ public sealed class StreamFaultTests(FakeExchangeFixture fixture)
     }
 
     [Fact]
+    public async Task An_altered_event_disagrees_with_the_rest_row_which_keeps_the_true_amounts()
+    {
+        var (account, client) = await ConnectAsync();
+        await using var _ = client;
+        Exchange.SetStreamFaults(new FakeStreamFaults(AlterFraction: 1), account.ApiKey);
+
+        var trade = Exchange.AddTrade(account.ApiKey, new FakeTrade("BTCUSDT", 0, 0, "BUY", 100m, 1m, 100m, 0.5m, 0.04m, "USDT", 0, true, false, "BOTH"));
+        var pushed = (await client.ReceiveAsync(Wait))!.Value.GetProperty("o");
+        var row = (await Signed.RowsAsync(await Signed.UserTradesAsync(Http, account, "symbol=BTCUSDT&fromId=1", Signed.NowMs(Exchange))))[0];
+        Exchange.ClearStreamFaults();
+
+        Assert.Equal("0.05", pushed.GetProperty("n").GetString());
+        Assert.Equal("1.5", pushed.GetProperty("rp").GetString());
+        Assert.Equal("0.04", row.GetProperty("commission").GetString());
+        Assert.Equal("0.5", row.GetProperty("realizedPnl").GetString());
+        Assert.Equal([new FakeTradeKey("BTCUSDT", trade.Id, "BUY")], Exchange.AlteredStreamEvents(account.ApiKey));
+    }
+
+    [Theory]
+    [InlineData(FakeStreamRefusal.HandshakeUnavailable, 503)]
+    [InlineData(FakeStreamRefusal.EndpointMissing, 404)]
+    public async Task A_refused_handshake_answers_its_status_until_the_refusal_is_lifted(FakeStreamRefusal refusal, int status)
+    {
+        // An own exchange: EndpointMissing for every account would break the shared one's other tests.
+        await using var exchange = await FakeExchange.StartAsync();
+        exchange.AddAccount("refused-key", "refused-secret");
+        using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
+        var key = await ListenKeys.PostAsync(http, "refused-key");
+
+        exchange.RefuseStreams(refusal, refusal == FakeStreamRefusal.EndpointMissing ? null : "refused-key");
+        var refused = await StreamClient.RefusedStatusAsync(ListenKeys.SingleUrl(exchange, key));
+        exchange.RefuseStreams(FakeStreamRefusal.None);
+        await using var client = await StreamClient.ConnectAsync(ListenKeys.SingleUrl(exchange, key));
+
+        Assert.Equal(status, refused);
+        Assert.Equal(System.Net.WebSockets.WebSocketState.Open, client.State);
+    }
+
+    [Fact]
+    public async Task A_forbidden_listen_key_and_a_connection_closed_after_the_upgrade_refuse_the_stream_for_one_account_only()
+    {
+        var refused = fixture.NewAccount();
+        var other = fixture.NewAccount();
+        var key = await ListenKeys.PostAsync(Http, refused.ApiKey);
+
+        Exchange.RefuseStreams(FakeStreamRefusal.ListenKeyForbidden, refused.ApiKey);
+        var post = await Signed.ErrorAsync(await ListenKeys.SendAsync(Http, HttpMethod.Post, refused.ApiKey), System.Net.HttpStatusCode.Unauthorized);
+        var otherKey = await ListenKeys.PostAsync(Http, other.ApiKey);
+        Exchange.RefuseStreams(FakeStreamRefusal.ClosedAfterUpgrade, refused.ApiKey);
+        await using var closed = await StreamClient.ConnectAsync(ListenKeys.SingleUrl(Exchange, key));
+        var end = await closed.ReceiveUntilEndAsync(Wait);
+        await using var fine = await StreamClient.ConnectAsync(ListenKeys.SingleUrl(Exchange, otherKey));
+        Exchange.RefuseStreams(FakeStreamRefusal.None, refused.ApiKey);
+
+        Assert.Equal(-2015, post.Code);
+        Assert.Empty(end);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, closed.CloseStatus);
+        Assert.Equal(System.Net.WebSockets.WebSocketState.Open, fine.State);
+    }
+
+    [Fact]
     public async Task The_control_api_drives_stream_faults_keys_and_disconnects()
     {
         await using var exchange = await FakeExchange.StartAsync();
@@ -182,6 +243,12 @@ public sealed class StreamFaultTests(FakeExchangeFixture fixture)
         var disconnected = await PostAsync(http, "_fake/streams/disconnect", new { apiKey = "ctl-stream-key", abort = false });
         var end = await client.ReceiveUntilEndAsync(Wait);
         var bad = await http.PostAsJsonAsync("_fake/stream-faults", new { dropFraction = 2.0 });
+        var refusal = await PostAsync(http, "_fake/stream-refusal", new { refusal = "HandshakeUnavailable" });
+        var refusedStatus = await StreamClient.RefusedStatusAsync(ListenKeys.SingleUrl(exchange, (await ListenKeys.PostAsync(http, "ctl-stream-key"))));
+        await PostAsync(http, "_fake/stream-refusal", new { refusal = "None" });
+        await PostAsync(http, "_fake/stream-faults", new { apiKey = "ctl-stream-key", alterFraction = 1.0 });
+        exchange.GenerateTrades("ctl-stream-key", "BTCUSDT", 1, seed: 51);
+        var altered = await http.GetFromJsonAsync<JsonElement>("_fake/stream-altered?apiKey=ctl-stream-key");
 
         Assert.Equal(key, active.GetProperty("listenKey").GetString());
         Assert.Equal("/private/ws", streams[0].GetProperty("path").GetString());
@@ -191,6 +258,9 @@ public sealed class StreamFaultTests(FakeExchangeFixture fixture)
         Assert.Equal(1, disconnected.GetProperty("disconnected").GetInt32());
         Assert.Empty(end);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("HandshakeUnavailable", refusal.GetProperty("refusal").GetString());
+        Assert.Equal(503, refusedStatus);
+        Assert.Equal(1, altered.GetArrayLength());
     }
 
     private static FakeTradeKey Key(FakeTrade trade) => new(trade.Symbol, trade.Id, trade.Side);

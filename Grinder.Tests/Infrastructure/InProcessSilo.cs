@@ -56,7 +56,17 @@ public sealed class InProcessSilo : IAsyncDisposable
         builder.AddGrinder();
         var app = builder.Build();
         app.MapGrinderEndpoints();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A silo that fails to start (the test may expect that) must not keep its ports and threads.
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new InProcessSilo(app, new Uri(address.TrimEnd('/') + "/"));
     }

@@ -10,7 +10,7 @@ public sealed record MetricSample(string Name, IReadOnlyDictionary<string, strin
 }
 
 /// <summary>
-/// Parses <c>/metrics</c> and enforces the label contract of design.md §5 on every scrape a test takes: only the allowed
+/// Parses <c>/metrics</c> and enforces the label contract of the runbook (docs/runbooks/26_FILL_TRACKER_TRIAGE.md) on every scrape a test takes: only the allowed
 /// label names and values, none of the runbook's forbidden labels, no account id and no secret anywhere.
 /// </summary>
 public static partial class MetricsScrape
@@ -21,7 +21,8 @@ public static partial class MetricsScrape
         ["side"] = ["buy", "sell", "none"],
         ["liquidity"] = ["maker", "taker", "none"],
         ["reason"] = ["http", "parse", "cursor", "unknown", "none"],
-        ["result"] = ["ok", "error", "rejected_non_monotonic", "none"],
+        // Cursor loads and saves, and user data stream events (grinder_fill_stream_events_total).
+        ["result"] = ["ok", "error", "rejected_non_monotonic", "recorded", "duplicate", "rejected", "mismatch", "none"],
     };
 
     private static readonly string[] Forbidden = ["symbol=", "order_id=", "client_id=", "trade_id=", "key=", "idempotency_key=", "account="];

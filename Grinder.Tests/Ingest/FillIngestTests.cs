@@ -5,7 +5,7 @@ using static Grinder.Tests.Ingest.IngestExpectations;
 
 namespace Grinder.Tests.Ingest;
 
-/// <summary>FillIngestGrain on a two-silo PostgreSQL cluster against the fake exchange over HTTP (issue 4).</summary>
+/// <summary>FillIngestGrain on a two-silo PostgreSQL cluster against the fake exchange over HTTP.</summary>
 [Collection(IngestClusterCollection.Name)]
 public sealed class FillIngestTests(IngestClusterFixture fixture)
 {
@@ -137,7 +137,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
                 await Eventually.ReturnsAsync(grains[i].GetSnapshotAsync, snapshot => snapshot.Polls > polls + 1, TimeSpan.FromSeconds(60) - clock.Elapsed, $"account {i} polling again");
             }
 
-            // design.md §3: "after a silo is killed, all its accounts poll again on a survivor within 60 s".
+            // docs/architecture.md "Never stops polling": after a silo is killed, all its accounts poll again on a survivor within 60 s.
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"failover took {clock.Elapsed.TotalSeconds:0.0} s");
         }
         finally

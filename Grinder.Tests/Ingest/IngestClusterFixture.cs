@@ -16,7 +16,7 @@ namespace Grinder.Tests.Ingest;
 /// TestCluster on PostgreSQL membership and storage, composed like the production silo. Every account polls every
 /// second; each test takes its own account so tests do not see each other's fills.
 /// </summary>
-public sealed class IngestClusterFixture : IAsyncLifetime
+public class IngestClusterFixture : IAsyncLifetime
 {
     public const int AccountCount = 16;
     public static readonly string[] Symbols = ["BTCUSDT", "ETHUSDT"];
@@ -34,6 +34,12 @@ public sealed class IngestClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
+    /// <summary>Settings the fixture's silos get on top of the REST-only defaults.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    /// <summary>Account name prefix, so two fixtures' accounts never meet in one log.</summary>
+    protected virtual string Prefix => "it-";
+
     public static string KeyOf(string account) => "key-" + account;
 
     public static string SecretOf(string account) => "secret-" + account + "-s3cr3t";
@@ -43,7 +49,7 @@ public sealed class IngestClusterFixture : IAsyncLifetime
         Captures[id] = Logs;
         // Eight accounts on two clusters polling every second would exceed Binance's real 2,400/min weight; the
         // governor's behaviour at the limit has its own tests, here the limit only must not slow ticks down.
-        Exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { WeightLimitPerMinute = 1_000_000 });
+        Exchange = await FakeExchange.StartAsync(ExchangeOptions());
         Database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
         for (var index = 0; index < AccountCount; index++)
         {
@@ -52,6 +58,8 @@ public sealed class IngestClusterFixture : IAsyncLifetime
 
         Cluster = await StartClusterAsync(Database.ConnectionString, clusterId: "ingest-" + id[..8], silos: 2);
     }
+
+    protected virtual FakeExchangeOptions ExchangeOptions() => new() { WeightLimitPerMinute = 1_000_000 };
 
     /// <summary>Hands out an account no other test uses.</summary>
     public string TakeAccount()
@@ -82,7 +90,7 @@ public sealed class IngestClusterFixture : IAsyncLifetime
 
     /// <summary>Another cluster (own cluster id, same service id and database): a second activation of every account.</summary>
     public Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos) =>
-        StartClusterAsync(connectionString, clusterId, silos, Exchange.BaseUrl, [.. Enumerable.Range(0, AccountCount).Select(AccountName)], id);
+        StartClusterAsync(connectionString, clusterId, silos, Exchange.BaseUrl, [.. Enumerable.Range(0, AccountCount).Select(AccountName)], id, Settings);
 
     public async Task DisposeAsync()
     {
@@ -93,14 +101,16 @@ public sealed class IngestClusterFixture : IAsyncLifetime
         Captures.TryRemove(id, out _);
     }
 
-    private static string AccountName(int index) => "it-" + index.ToString("00", CultureInfo.InvariantCulture);
+    private string AccountName(int index) => Prefix + index.ToString("00", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// A classic TestCluster on PostgreSQL membership and storage, composed like the production silo, polling
     /// <paramref name="accounts"/> (keys from <see cref="KeyOf"/> and <see cref="SecretOf"/>) every second.
     /// Logs go to the capture registered under <paramref name="fixtureId"/>, if any.
     /// </summary>
-    public static async Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos, Uri exchange, IReadOnlyList<string> accounts, string fixtureId = "")
+    /// <param name="settings">Further silo settings (configuration keys), applied last.</param>
+    public static async Task<TestCluster> StartClusterAsync(
+        string connectionString, string clusterId, int silos, Uri exchange, IReadOnlyList<string> accounts, string fixtureId = "", IReadOnlyDictionary<string, string>? settings = null)
     {
         var builder = new TestClusterBuilder((short)silos);
         builder.Options.UseTestClusterMembership = false;
@@ -124,6 +134,13 @@ public sealed class IngestClusterFixture : IAsyncLifetime
             builder.Properties[$"Grinder:Accounts:{index}:Symbols"] = string.Join(',', Symbols);
             builder.Properties[$"Grinder:Accounts:{index}:ApiKey"] = KeyOf(name);
             builder.Properties[$"Grinder:Accounts:{index}:ApiSecret"] = SecretOf(name);
+        }
+
+        // REST polling only: these tests are about the REST path and its faults (the stream tests have their own fixture).
+        builder.Properties["Grinder:Stream:Enabled"] = "false";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.Properties[name] = value;
         }
 
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();

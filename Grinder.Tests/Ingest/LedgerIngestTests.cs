@@ -172,6 +172,51 @@ public sealed class LedgerIngestTests(IngestClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_silo_killed_while_three_silos_drain_a_backlog_loses_and_doubles_no_fill()
+    {
+        var names = Enumerable.Range(0, 6).Select(i => "bk-" + i.ToString("00", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { WeightLimitPerMinute = 1_000_000 });
+        var start = DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeMilliseconds();
+        foreach (var (name, index) in names.Select((name, index) => (name, index)))
+        {
+            exchange.AddAccount(IngestClusterFixture.KeyOf(name), IngestClusterFixture.SecretOf(name));
+            exchange.GenerateTrades(IngestClusterFixture.KeyOf(name), "BTCUSDT", 4_000, seed: 80 + index, selfTradePairFraction: 0.05, startTimeMs: start);
+            exchange.GenerateTrades(IngestClusterFixture.KeyOf(name), "ETHUSDT", 1_500, seed: 90 + index, startTimeMs: start);
+        }
+
+        await using var database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
+
+        // One page per symbol per poll: the backlog takes several polls, so the kill lands while it drains.
+        var cluster = await IngestClusterFixture.StartClusterAsync(
+            database.ConnectionString, "backlog-" + Guid.NewGuid().ToString("N")[..8], silos: 3, exchange.BaseUrl, names,
+            settings: new Dictionary<string, string> { ["Grinder:Binance:MaxPagesPerPoll"] = "1" });
+        try
+        {
+            var grains = names.Select(name => cluster.Client.GetGrain<IFillIngestGrain>(ConfiguredAccount.GrainKeyFor(name))).ToList();
+            await Eventually.TrueAsync(
+                async () => (await Task.WhenAll(grains.Select(grain => grain.GetSnapshotAsync()))).Any(snapshot => Count(snapshot) > 0),
+                Wait,
+                "the backlog to start draining");
+            var counts = (await Task.WhenAll(grains.Select(grain => grain.GetSnapshotAsync()))).Select(Count).ToList();
+            Assert.Contains(counts, count => count < 5_000);
+            await cluster.KillSiloAsync(cluster.SecondarySilos[0]);
+
+            var ledger = IngestClusterFixture.LedgerOf(cluster);
+            foreach (var (name, grain) in names.Zip(grains))
+            {
+                var key = IngestClusterFixture.KeyOf(name);
+                await CountedAsync(grain, exchange.TradeKeys(key).Count, TimeSpan.FromSeconds(120));
+                await LedgerEqualsExchangeAsync(ledger, name, exchange, key);
+            }
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
     private static FakeTrade Trade(string symbol, long id, string side, long timeMs) =>
         new(symbol, id, 0, side, 100m, 0.01m, 1m, 0m, side == "BUY" ? 0.0004m : -0.0001m, "USDT", timeMs, side == "BUY", side == "SELL", "BOTH");
 }

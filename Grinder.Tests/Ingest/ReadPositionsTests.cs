@@ -175,4 +175,17 @@ public sealed class ReadPositionsTests
         Assert.Equal(1, recent.Count);
         Assert.Equal([buy], recent.Unseen([buy, sell]));
     }
+
+    [Fact]
+    public void After_a_conflict_rows_this_activation_quarantined_join_the_adopted_state_once()
+    {
+        var adopted = new FillIngestState();
+        Quarantine.Add(adopted, [new RejectedRow("BTCUSDT", 1, 1, "price: NaN", "{1}")], limit: 10, nowMs: 1);
+        var ours = new FillIngestState();
+        Quarantine.Add(ours, [new RejectedRow("BTCUSDT", 1, 1, "price: NaN", "{1}"), new RejectedRow("BTCUSDT", 9, 9, "qty: negative", "{9}")], limit: 10, nowMs: 2);
+
+        Assert.Equal(1, Quarantine.Merge(adopted, ours.Quarantine, limit: 10));
+        Assert.Equal([1L, 9L], adopted.Quarantine.Select(row => row.TradeId!.Value));
+        Assert.Equal(2, adopted.QuarantinedTotal);
+    }
 }

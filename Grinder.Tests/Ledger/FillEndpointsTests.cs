@@ -88,6 +88,8 @@ public sealed class FillEndpointsTests(FillApiSiloFixture fixture) : IClassFixtu
         using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        // Streamed as it is read: chunked, with no length known up front.
+        Assert.Null(response.Content.Headers.ContentLength);
         var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n");
         Assert.Equal("", lines[^1]);
         var header = lines[0].Split(',');

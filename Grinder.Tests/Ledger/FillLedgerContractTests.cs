@@ -272,6 +272,32 @@ public abstract class FillLedgerContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ledger_two_concurrent_legacy_imports_of_one_account_carry_its_counters_in_once()
+    {
+        var second = await TrackAsync(OpenSecondWriterAsync());
+        var bucket = new TotalsBucket("reconcile", FillSide.Sell, FillLiquidity.Taker);
+        var import = new LegacyImport(Account, "reconcile",
+            new Dictionary<TotalsBucket, FillTotals> { [bucket] = new(21, D("2100.00000001"), D("0.21"), 0m) },
+            new Dictionary<string, AssetTotals> { ["USDT"] = new(D("0.21"), 0m) },
+            [new LegacyMark("BTCUSDT", 500, true, false), new LegacyMark("ETHUSDT", 7, false, true)]);
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var imports = Enumerable.Range(0, 4)
+            .Select(i => Task.Run(async () =>
+            {
+                await start.Task;
+                return await (i % 2 == 0 ? Ledger : second).ImportLegacyAsync(import, CancellationToken.None);
+            }))
+            .ToList();
+        start.SetResult();
+        await Task.WhenAll(imports);
+
+        var totals = await Ledger.GetTotalsAsync(Account, CancellationToken.None);
+        Assert.Equal(new FillTotals(21, D("2100.00000001"), D("0.21"), 0m), Assert.Single(totals.Buckets).Value);
+        Assert.Equal(new AssetTotals(D("0.21"), 0m), Assert.Single(totals.ByAsset).Value);
+    }
+
+    [Fact]
     public async Task Ledger_a_row_seen_again_with_other_amounts_is_reported_and_keeps_its_first_values()
     {
         var original = Trade("BTCUSDT", 5, price: "100.5", commission: "0.01");

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Grinder.Tests.Silo;
 
-/// <summary>Dashboard and admin: open on loopback, token-protected or refused elsewhere (design.md §6).</summary>
+/// <summary>Dashboard and admin: open on loopback, token-protected or refused elsewhere (README "HTTP endpoints").</summary>
 public sealed class AccessGuardTests
 {
     [Theory]

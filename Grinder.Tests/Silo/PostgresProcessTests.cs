@@ -4,7 +4,7 @@ using Grinder.Tests.Infrastructure;
 
 namespace Grinder.Tests.Silo;
 
-/// <summary>Two real silo processes pointed at one PostgreSQL database form one cluster (issue 2's bar).</summary>
+/// <summary>Two real silo processes pointed at one PostgreSQL database form one cluster.</summary>
 public sealed class PostgresProcessTests
 {
     [Fact]

@@ -320,6 +320,16 @@ build_release() {
 SILO_DLL="$GRINDER_ROOT/Grinder.Silo/bin/Release/net10.0/Grinder.Silo.dll"
 FAKE_DLL="$GRINDER_ROOT/Grinder.FakeBinance/bin/Release/net10.0/Grinder.FakeBinance.dll"
 
+# pin_build: copies the built silo and fake exchange into $WORK and points SILO_DLL and FAKE_DLL there. A script that runs
+# for minutes (the fire drill waits out an alert window while CI runs other steps) then never executes assemblies that
+# another build of the same tree may rewrite under it.
+pin_build() {
+  mkdir -p "$WORK/bin" || return 1
+  cp -a "$(dirname "$SILO_DLL")" "$WORK/bin/silo" && cp -a "$(dirname "$FAKE_DLL")" "$WORK/bin/fake" || return 1
+  SILO_DLL="$WORK/bin/silo/$(basename "$SILO_DLL")"
+  FAKE_DLL="$WORK/bin/fake/$(basename "$FAKE_DLL")"
+}
+
 # --- PostgreSQL -----------------------------------------------------------------------------------------------------
 
 # pg_use_connection_string CONNSTR: exports PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE from an Npgsql connection

@@ -125,8 +125,41 @@ public sealed partial class UserDataStreamConnection : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        string? key = null;
         var failures = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunConnectionsAsync(failures, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A bug or an unforeseen fault must not end the stream for good: REST covers while it backs off and starts over.
+                failures++;
+                var delay = _backoff.Delay(failures);
+                RecordError("unexpected: " + Redact(ex.GetType().Name + ": " + ex.Message));
+                LogUnexpected(_logger, ex.GetType().Name, _account, delay);
+                SetState(UserDataStreamState.Backoff);
+                try
+                {
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task RunConnectionsAsync(int failures, CancellationToken cancellationToken)
+    {
+        string? key = null;
         var keepAliveDue = DateTimeOffset.MinValue;
         try
         {
@@ -415,6 +448,11 @@ public sealed partial class UserDataStreamConnection : IAsyncDisposable
     [LoggerMessage(EventId = 3304, EventName = "STREAM_LISTEN_KEY_FAILED", Level = LogLevel.Warning,
         Message = "STREAM_LISTEN_KEY_FAILED account={Account}: {Detail}; next attempt in {Delay}")]
     private static partial void LogListenKeyFailed(ILogger logger, string account, string detail, TimeSpan delay);
+
+    // The exception itself is not logged: its message could carry the URL, and so the key. Its type is enough to find it.
+    [LoggerMessage(EventId = 3306, EventName = "STREAM_UNEXPECTED", Level = LogLevel.Error,
+        Message = "STREAM_UNEXPECTED {ExceptionType} in the stream of account={Account}; starting over in {Delay}")]
+    private static partial void LogUnexpected(ILogger logger, string exceptionType, string account, TimeSpan delay);
 
     [LoggerMessage(EventId = 3305, EventName = "STREAM_LISTEN_KEY_EXPIRED", Level = LogLevel.Information,
         Message = "STREAM_LISTEN_KEY_EXPIRED account={Account} ({How}): getting the active key again")]

@@ -18,10 +18,12 @@ public sealed class UserDataStreamOptions
     /// 24 hours.</summary>
     public TimeSpan Renewal { get; set; } = TimeSpan.FromHours(23);
 
-    /// <summary>A connection whose server answers none of our pings for this long is dead. Binance user data streams have no
-    /// application heartbeat (a quiet account sends nothing for hours), so liveness is the WebSocket ping/pong: the client
-    /// pings every half of this and gives up when a pong is later than the other half.</summary>
-    public TimeSpan SilenceLimit { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>A connection silent for this long is dead. Binance user data streams have no application heartbeat (a quiet
+    /// account sends nothing for hours), so liveness is the WebSocket layer: after half of this without any incoming byte
+    /// the client pings, and gives up when the pong is later than the other half. The server pings every 3 minutes, and any
+    /// incoming byte postpones our ping, so with the default (half = 5 min) a healthy Binance connection never depends on
+    /// Binance answering our pings; keep half of it above the server's ping interval.</summary>
+    public TimeSpan SilenceLimit { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>WebSocket handshake deadline.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+
+namespace Grinder.Grains.Ingest;
+
+/// <summary>
+/// How often REST reads each symbol of an account whose stream is healthy, given every such pair on this silo. Binance counts
+/// weight per IP (2,400 a minute, of which the silo takes its share): at weight 5 per read, one read per pair per
+/// <see cref="StreamOptions.ReconcileInterval"/> may not fit, so a round over all pairs then takes longer. One per silo.
+/// </summary>
+public sealed class ReconcileSchedule
+{
+    /// <summary>Weight of one <c>GET /fapi/v1/userTrades</c> (Binance docs).</summary>
+    public const int ReadWeight = 5;
+
+    private readonly ConcurrentDictionary<string, int> streamingPairs = new(StringComparer.Ordinal);
+
+    /// <summary>Pairs of accounts on this silo whose stream is healthy now.</summary>
+    public int StreamingPairs => streamingPairs.Values.Sum();
+
+    /// <summary>Records how many pairs <paramref name="account"/> has under reconciliation (0 when its stream is down).</summary>
+    public void Report(string account, int pairs)
+    {
+        if (pairs <= 0)
+        {
+            streamingPairs.TryRemove(account, out _);
+        }
+        else
+        {
+            streamingPairs[account] = pairs;
+        }
+    }
+
+    /// <summary>
+    /// The time one reconciliation round over all streaming pairs takes: <paramref name="interval"/>, or longer when
+    /// <c>pairs × 5</c> weight per round does not fit into <paramref name="share"/> of the silo's <paramref name="budgetPerMinute"/>.
+    /// </summary>
+    public static TimeSpan RoundLength(int pairs, int budgetPerMinute, double share, TimeSpan interval)
+    {
+        var perMinute = Math.Max(1, budgetPerMinute * share);
+        var needed = TimeSpan.FromMinutes(pairs * (double)ReadWeight / perMinute);
+        return needed > interval ? needed : interval;
+    }
+
+    /// <summary>The current round length on this silo.</summary>
+    public TimeSpan CurrentRound(int budgetPerMinute, StreamOptions options) =>
+        RoundLength(StreamingPairs, budgetPerMinute, options.ReconcileShare, options.ReconcileInterval);
+}
