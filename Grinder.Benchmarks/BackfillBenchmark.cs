@@ -3,6 +3,7 @@ using Grinder.FakeBinance;
 using Grinder.Grains;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Ingest;
+using Grinder.Grains.Ledger;
 using Grinder.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using static Grinder.Benchmarks.BenchReport;
@@ -11,7 +12,8 @@ namespace Grinder.Benchmarks;
 
 /// <summary>
 /// Backfill: one account drains N trades of one symbol from the fake exchange over loopback HTTP.
-/// Full path = a real in-process silo (Program.cs composition) whose FillIngestGrain fetches, parses, counts and saves,
+/// Full path = a real in-process silo (Program.cs composition) whose FillIngestGrain fetches, parses, appends to the fill
+/// ledger (SQLite in local mode, PostgreSQL otherwise; each round ends by checking the ledger counted every row) and saves,
 /// driven by PollNowAsync in a loop. Floor = the same client (<see cref="IUserTradesFetcher"/> from the same DI
 /// registration) fetching and parsing the same pages with nothing else. Floor fetches and full-path polls alternate one
 /// poll at a time (10 pages each), so the machine's noise falls on both alike; each side's rate is its rows over the
@@ -41,7 +43,7 @@ internal static class BackfillBenchmark
         Console.WriteLine($"setup: {trades:N0} trades of {Symbol} per account (no self-trades), executed within the last hour (inside the 7-day bootstrap lookback); "
             + $"fake exchange in process, fake and client weight limit 1,000,000,000/min (the governor never waits); MaxPagesPerPoll {binanceDefaults.MaxPagesPerPoll}, PageLimit {binanceDefaults.PageLimit}; "
             + "full path driven by PollNowAsync in a loop (poll and keeper interval 1 h, so only the loop polls after each account's first tick); "
-            + $"grain storage: {(storage == "file" ? "local file storage (temp dir)" : "PostgreSQL (throwaway server, fresh database)")}");
+            + $"storage: {(storage == "file" ? "local mode (grain state as files and the SQLite ledger in a temp dir)" : "PostgreSQL grain state and ledger (throwaway server, fresh database)")}");
 
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { WeightLimitPerMinute = 1_000_000_000 });
 
@@ -81,6 +83,13 @@ internal static class BackfillBenchmark
                     continue;
                 }
 
+                // The full path's rows are in the ledger, each counted once (the totals rise by exactly the inserted rows).
+                var ledgered = (await silo.Services.GetRequiredService<IFillLedger>().GetTotalsAsync(full[round], CancellationToken.None)).Count;
+                if (ledgered != rows)
+                {
+                    throw new InvalidOperationException($"the ledger counted {ledgered:N0} fills of {full[round]}, expected {rows:N0}");
+                }
+
                 floorRates.Add(floorRun.RowsPerSecond);
                 fullRates.Add(fullRun.RowsPerSecond);
                 ratios.Add(fullRun.RowsPerSecond / floorRun.RowsPerSecond);
@@ -97,7 +106,7 @@ internal static class BackfillBenchmark
 
         var designCeiling = binanceDefaults.MaxPagesPerPoll * binanceDefaults.PageLimit / new IngestOptions().PollInterval.TotalSeconds;
         Console.WriteLine($"floor (fetch + parse only): {Spread(floorRates, "N0")} rows/s");
-        Console.WriteLine($"full path (fetch, parse, count, save): {Spread(fullRates, "N0")} rows/s");
+        Console.WriteLine($"full path (fetch, parse, ledger append, save): {Spread(fullRates, "N0")} rows/s");
         Console.WriteLine($"ratio full / floor: {Spread(ratios, "0.00")} (goal >= 0.5)");
         Console.WriteLine(Invariant($"on paper: upstream design {UpstreamRowsPerSecond:N0} rows/s per symbol (500 rows per 5 s poll): {trades / UpstreamRowsPerSecond / 3600:0.0} h for {trades:N0} trades; ")
             + Invariant($"this design at default settings is capped at {designCeiling:N0} rows/s per symbol ({binanceDefaults.MaxPagesPerPoll} pages x {binanceDefaults.PageLimit} rows per 5 s poll): {trades / designCeiling / 60:0.0} min; ")

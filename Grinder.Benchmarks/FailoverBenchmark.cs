@@ -147,7 +147,7 @@ internal static class FailoverBenchmark
         }
     }
 
-    /// <summary>Polls per account as last saved (the operators' view, design.md §7).</summary>
+    /// <summary>Polls per account as last saved (the operators' view: psql on the state table).</summary>
     private static async Task<Dictionary<string, long>> PollsAsync(PostgresDatabase database) =>
         (await database.QueryAsync("SELECT grain_key, (state->>'Polls')::bigint FROM grinder_grain_state_json WHERE state_name = 'ingest'"))
             .ToDictionary(row => ConfiguredAccount.AccountIdFromGrainKey((string)row[0]!), row => (long)row[1]!);

@@ -75,6 +75,8 @@ internal static partial class FanoutBenchmark
             // The silo's own pool: its connection string with the defaults the silo adds (one pool, as in production).
             var write = await ProviderWritesAsync(database, Grinder.Silo.Storage.PostgresConnectionDefaults.Apply(siloConnection), postmaster, clients, window, payloadBytes, round);
             Console.WriteLine($"round {round} (C) grain-storage write statement alone: {write}");
+            // (C)'s idle pooled connections would hold slots pgbench needs (the silo has two pools now: grain storage and ledger).
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(Grinder.Silo.Storage.PostgresConnectionDefaults.Apply(siloConnection)));
             var upsert = await PgbenchAsync(pgbench, database, postmaster, clients, window, payloadBytes);
             Console.WriteLine($"round {round} pgbench single-row upserts ({payloadBytes}-byte payload = average stored account state, -M prepared): {upsert}");
             capacity.Add(polls.PerSecond / upsert.PerSecond);

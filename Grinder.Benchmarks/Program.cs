@@ -10,6 +10,9 @@ var harnesses = new Dictionary<string, Func<BenchArgs, Task<int>>>(StringCompare
     ["failover"] = FailoverBenchmark.RunAsync,
     ["memory"] = MemoryBenchmark.RunAsync,
     ["stream"] = StreamBenchmark.RunAsync,
+    ["ledger"] = LedgerInsertBenchmark.RunAsync,
+    ["quiet"] = QuietPollBenchmark.RunAsync,
+    ["csv"] = CsvExportBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !harnesses.TryGetValue(args[0], out var run))

@@ -3,7 +3,7 @@ using Grinder.Grains;
 
 namespace Grinder.Benchmarks;
 
-/// <summary>Silo settings by their public names (design.md §9), for the in-process and child-process silos of the harnesses.</summary>
+/// <summary>Silo settings by their public names (README "Configuration"), for the in-process and child-process silos of the harnesses.</summary>
 internal static class SiloSettings
 {
     /// <summary>

@@ -28,6 +28,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int? ExitCode => process.HasExited ? process.ExitCode : null;
 
+    /// <summary>The silo's process id (the dotnet host runs the silo itself), for /proc readings.</summary>
+    public int Pid => process.Id;
+
     public static SiloProcess Start(IDictionary<string, string?> environment, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Grinder.Silo.dll");

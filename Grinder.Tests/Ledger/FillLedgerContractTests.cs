@@ -67,6 +67,79 @@ public abstract class FillLedgerContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ledger_page_sized_batches_count_exactly_new_overlapping_and_pre_ledger_rows()
+    {
+        // Batches of hundreds of rows, as a backfill sends them (the PostgreSQL ledger writes those by COPY first).
+        static ParsedTrade Row(long id, string price = "97000.1") => Trade("BTCUSDT", id, id % 3 == 0 ? FillSide.Sell : FillSide.Buy,
+            price: price, qty: $"0.00{id % 9 + 1}", commission: id % 7 == 0 ? "-0.00000011" : "0.0123", asset: id % 11 == 0 ? "BNB" : "USDT",
+            liquidity: id % 2 == 0 ? FillLiquidity.Maker : FillLiquidity.Taker, timeOffsetMs: id);
+        var mark = new LegacyMark("BTCUSDT", 150, BuyCounted: true, SellCounted: false);
+        await Ledger.ImportLegacyAsync(
+            new LegacyImport(Account, "reconcile", new Dictionary<TotalsBucket, FillTotals>(), new Dictionary<string, AssetTotals>(StringComparer.Ordinal), [mark]),
+            CancellationToken.None);
+        var first = Enumerable.Range(1, 500).Select(i => Row(i)).ToList();
+        var firstResult = await Ledger.AppendAsync(Batch(Account, FillFeeder.Poll, [.. first]), CancellationToken.None);
+
+        Assert.Equal(first.Where(t => mark.Covers(t.Id, t.Side)).Select(Key), firstResult.PreLedger);
+        Assert.Equal(first.Where(t => !mark.Covers(t.Id, t.Side)).Select(Key), firstResult.Inserted);
+        Assert.Empty(firstResult.Mismatched);
+        Assert.Equal(firstResult.Inserted.Count, firstResult.Totals.Count);
+        Assert.Equal(first.Where(t => !mark.Covers(t.Id, t.Side)).Sum(t => t.Qty * t.Price), firstResult.Totals.Buckets.Values.Sum(b => b.Notional));
+
+        // Overlaps the first batch by 200 rows, one with another price; 200 new rows, first seen by the re-scan.
+        var second = Enumerable.Range(301, 400).Select(i => i == 400 ? Row(i, price: "1.5") : Row(i)).ToList();
+        var secondResult = await Ledger.AppendAsync(Batch(Account, FillFeeder.Rescan, [.. second]), CancellationToken.None);
+
+        Assert.Equal(second.Where(t => t.Id > 500).Select(Key), secondResult.Inserted);
+        Assert.Equal([Key(Row(400))], secondResult.Mismatched);
+        var counted = first.Where(t => !mark.Covers(t.Id, t.Side)).Concat(second.Where(t => t.Id > 500)).ToList();
+        foreach (var totals in new[] { secondResult.Totals, await Ledger.GetTotalsAsync(Account, CancellationToken.None) })
+        {
+            Assert.Equal(counted.Count, totals.Count);
+            Assert.Equal(200, totals.Recovered);
+            Assert.Equal(counted.Sum(t => t.Qty * t.Price), totals.Buckets.Values.Sum(b => b.Notional));
+            Assert.Equal(counted.Where(t => t.CommissionAsset == "USDT").Sum(t => Math.Max(t.Commission, 0m)), totals.ByAsset["USDT"].Fees);
+            Assert.Equal(counted.Where(t => t.CommissionAsset == "BNB").Sum(t => Math.Max(-t.Commission, 0m)), totals.ByAsset["BNB"].Rebates);
+            Assert.Equal(counted.Count(t => t.Side == FillSide.Sell && t.Liquidity == FillLiquidity.Maker), totals.Buckets[new("reconcile", FillSide.Sell, FillLiquidity.Maker)].Count);
+        }
+
+        var rows = await Ledger.AllAsync(Account);
+        Assert.Equal(700, rows.Count);
+        Assert.Equal(D("97000.1"), rows.Single(row => row.Trade.Id == 400).Trade.Price);
+        Assert.Equal(FillFeeder.Rescan, rows.Single(row => row.Trade.Id == 501).FirstSeenBy);
+        Assert.Equal(first.Count(t => mark.Covers(t.Id, t.Side)), rows.Count(row => row.PreLedger));
+    }
+
+    [Fact]
+    public async Task Ledger_concurrent_page_sized_appends_of_overlapping_rows_count_each_row_once()
+    {
+        var second = await TrackAsync(OpenSecondWriterAsync());
+        var trades = Enumerable.Range(1, 1200).Select(i => Trade("BTCUSDT", i, i % 3 == 0 ? FillSide.Sell : FillSide.Buy, timeOffsetMs: i)).ToList();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writers = Enumerable.Range(0, 4).Select(writer => Task.Run(async () =>
+        {
+            await start.Task;
+            var ledger = writer % 2 == 0 ? Ledger : second;
+            var results = new List<LedgerAppendResult>();
+            var ordered = writer < 2 ? trades : Enumerable.Reverse(trades).ToList();
+            foreach (var chunk in ordered.Chunk(300 + writer * 50))
+            {
+                results.Add(await ledger.AppendAsync(Batch(Account, FillFeeder.Poll, chunk), CancellationToken.None));
+            }
+
+            return results;
+        })).ToList();
+        start.SetResult();
+        var all = (await Task.WhenAll(writers)).SelectMany(results => results).ToList();
+
+        var insertedKeys = all.SelectMany(result => result.Inserted).ToList();
+        Assert.Equal(trades.Count, insertedKeys.Count);
+        Assert.Equal(trades.Select(Key).ToHashSet(), insertedKeys.ToHashSet());
+        Assert.Equal(trades.Count, (await Ledger.GetTotalsAsync(Account, CancellationToken.None)).Count);
+        Assert.Equal(trades.Count, (await Ledger.AllAsync(Account)).Count);
+    }
+
+    [Fact]
     public async Task Ledger_concurrent_appends_of_overlapping_rows_from_two_writers_count_each_row_once()
     {
         var second = await TrackAsync(OpenSecondWriterAsync());
