@@ -39,21 +39,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         ArgumentNullException.ThrowIfNull(credentials);
         ArgumentNullException.ThrowIfNull(request);
         var run = new FetchRun(request.Position);
-        try
-        {
-            await RunAsync(credentials, request, run, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex)
-        {
-            // The contract is "never throws for exchange or payload faults": anything unforeseen is reported, not thrown.
-            run.Fail(IngestErrorReason.Unknown, $"unexpected {ex.GetType().Name} while reading {BinanceEndpoints.UserTrades}");
-            LogUnexpected(_logger, request.Symbol, ex.GetType().Name);
-        }
-
+        await GuardAsync(run, request.Symbol, "reading", () => RunAsync(credentials, request, run, cancellationToken), cancellationToken).ConfigureAwait(false);
         var result = run.ToResult();
         LogRejected(request.Symbol, result.Rejected);
         return result;
@@ -65,9 +51,17 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         ArgumentNullException.ThrowIfNull(credentials);
         ArgumentNullException.ThrowIfNull(request);
         var run = new FetchRun(new FetchPosition(null, 0, request.StartMs, false));
+        await GuardAsync(run, request.Symbol, "re-scanning", () => RunWindowAsync(credentials, request, run, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return run.ToResult();
+    }
+
+    // The contract is "never throws for exchange or payload faults": anything unforeseen is reported in the run, not thrown;
+    // only the caller's own cancellation propagates.
+    private async Task GuardAsync(FetchRun run, string symbol, string doing, Func<Task> body, CancellationToken cancellationToken)
+    {
         try
         {
-            await RunWindowAsync(credentials, request, run, cancellationToken).ConfigureAwait(false);
+            await body().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -75,11 +69,9 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         }
         catch (Exception ex)
         {
-            run.Fail(IngestErrorReason.Unknown, $"unexpected {ex.GetType().Name} while re-scanning {BinanceEndpoints.UserTrades}");
-            LogUnexpected(_logger, request.Symbol, ex.GetType().Name);
+            run.Fail(IngestErrorReason.Unknown, $"unexpected {ex.GetType().Name} while {doing} {BinanceEndpoints.UserTrades}");
+            LogUnexpected(_logger, symbol, ex.GetType().Name);
         }
-
-        return run.ToResult();
     }
 
     private async Task RunWindowAsync(BinanceCredentials credentials, WindowRequest request, FetchRun run, CancellationToken cancellationToken)
