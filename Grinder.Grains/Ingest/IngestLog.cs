@@ -30,7 +30,7 @@ internal static partial class IngestLog
     public static partial void ParseError(ILogger logger, string accountId, string symbol, string tradeId, string reason);
 
     [LoggerMessage(EventId = 1007, EventName = "FILLS_INGESTED", Level = LogLevel.Information,
-        Message = "FILLS_INGESTED account={AccountId} symbol={Symbol} counted={Counted} already_recorded={Duplicates} last_trade_id={LastTradeId}")]
+        Message = "FILLS_INGESTED account={AccountId} symbol={Symbol} counted={Counted} duplicates={Duplicates} last_trade_id={LastTradeId}")]
     public static partial void FillsIngested(ILogger logger, string accountId, string symbol, int counted, int duplicates, long? lastTradeId);
 
     [LoggerMessage(EventId = 1008, EventName = "FILL_INGEST_ERROR", Level = LogLevel.Warning,
