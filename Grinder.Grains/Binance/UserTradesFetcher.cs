@@ -76,15 +76,9 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
 
     private async Task RunWindowAsync(BinanceCredentials credentials, WindowRequest request, FetchRun run, CancellationToken cancellationToken)
     {
-        var clockFailure = await _client.EnsureClockAsync(cancellationToken).ConfigureAwait(false);
-        if (clockFailure is not null)
+        if (!await ClockReadyAsync(run, cancellationToken).ConfigureAwait(false))
         {
-            run.Requests += clockFailure.Requests;
-            if (!clockFailure.IsSuccess)
-            {
-                run.Fail(clockFailure.Error!.Value, clockFailure.ErrorDetail!);
-                return;
-            }
+            return;
         }
 
         // A startTime..endTime window spans at most 7 days and reaches back about 6 months (Binance docs).
@@ -98,20 +92,8 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
                 + "&startTime=" + start.ToString(CultureInfo.InvariantCulture)
                 + "&endTime=" + end.ToString(CultureInfo.InvariantCulture)
                 + "&limit=" + limit.ToString(CultureInfo.InvariantCulture);
-            var response = await _client.GetSignedAsync(
-                BinanceEndpoints.UserTrades, query, BinanceEndpoints.UserTradesWeight, credentials, cancellationToken).ConfigureAwait(false);
-            run.Requests += response.Requests;
-            if (!response.IsSuccess)
+            if (await ReadPageAsync(credentials, request.Symbol, query, run, cancellationToken).ConfigureAwait(false) is not { } parsed)
             {
-                run.Fail(response.Error!.Value, response.ErrorDetail!);
-                return;
-            }
-
-            var parsed = TradeRowParser.ParsePage(response.Body.Span, request.Symbol);
-            if (parsed.PageError is not null)
-            {
-                LogPageInvalid(_logger, request.Symbol, parsed.PageError);
-                run.Fail(IngestErrorReason.Parse, $"{BinanceEndpoints.UserTrades} {request.Symbol}: {parsed.PageError}");
                 return;
             }
 
@@ -126,6 +108,48 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
             var newest = parsed.Trades.Count > 0 ? parsed.Trades.Max(trade => trade.TimeMs) : start;
             start = newest > start ? newest : start + 1;
         }
+    }
+
+    // The server clock offset is needed for every signed request; a failure to get it ends the run.
+    private async Task<bool> ClockReadyAsync(FetchRun run, CancellationToken cancellationToken)
+    {
+        var clockFailure = await _client.EnsureClockAsync(cancellationToken).ConfigureAwait(false);
+        if (clockFailure is null)
+        {
+            return true;
+        }
+
+        run.Requests += clockFailure.Requests;
+        if (!clockFailure.IsSuccess)
+        {
+            run.Fail(clockFailure.Error!.Value, clockFailure.ErrorDetail!);
+            return false;
+        }
+
+        return true;
+    }
+
+    // One userTrades page, parsed and added to the run; null (and the run failed) when the request or the whole body failed.
+    private async Task<TradePage?> ReadPageAsync(BinanceCredentials credentials, string symbol, string query, FetchRun run, CancellationToken cancellationToken)
+    {
+        var response = await _client.GetSignedAsync(
+            BinanceEndpoints.UserTrades, query, BinanceEndpoints.UserTradesWeight, credentials, cancellationToken).ConfigureAwait(false);
+        run.Requests += response.Requests;
+        if (!response.IsSuccess)
+        {
+            run.Fail(response.Error!.Value, response.ErrorDetail!);
+            return null;
+        }
+
+        var parsed = TradeRowParser.ParsePage(response.Body.Span, symbol);
+        if (parsed.PageError is not null)
+        {
+            LogPageInvalid(_logger, symbol, parsed.PageError);
+            run.Fail(IngestErrorReason.Parse, $"{BinanceEndpoints.UserTrades} {symbol}: {parsed.PageError}");
+            return null;
+        }
+
+        return parsed;
     }
 
     private void LogRejected(string symbol, IReadOnlyList<RejectedRow> rejected)
@@ -145,15 +169,9 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
 
     private async Task RunAsync(BinanceCredentials credentials, FetchRequest request, FetchRun run, CancellationToken cancellationToken)
     {
-        var clockFailure = await _client.EnsureClockAsync(cancellationToken).ConfigureAwait(false);
-        if (clockFailure is not null)
+        if (!await ClockReadyAsync(run, cancellationToken).ConfigureAwait(false))
         {
-            run.Requests += clockFailure.Requests;
-            if (!clockFailure.IsSuccess)
-            {
-                run.Fail(clockFailure.Error!.Value, clockFailure.ErrorDetail!);
-                return;
-            }
+            return;
         }
 
         var maxPages = request.MaxPages <= 0 ? _options.MaxPagesPerPoll : Math.Min(request.MaxPages, _options.MaxPagesPerPoll);
@@ -187,21 +205,8 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
                     + limitParam;
             }
 
-            var response = await _client.GetSignedAsync(
-                BinanceEndpoints.UserTrades, query, BinanceEndpoints.UserTradesWeight, credentials, cancellationToken).ConfigureAwait(false);
-            run.Requests += response.Requests;
-            if (!response.IsSuccess)
+            if (await ReadPageAsync(credentials, request.Symbol, query, run, cancellationToken).ConfigureAwait(false) is not { } parsed)
             {
-                run.Fail(response.Error!.Value, response.ErrorDetail!);
-                return;
-            }
-
-            var parsed = TradeRowParser.ParsePage(response.Body.Span, request.Symbol);
-            if (parsed.PageError is not null)
-            {
-                var detail = $"{BinanceEndpoints.UserTrades} {request.Symbol}: {parsed.PageError}";
-                LogPageInvalid(_logger, request.Symbol, parsed.PageError);
-                run.Fail(IngestErrorReason.Parse, detail);
                 return;
             }
 
