@@ -169,11 +169,7 @@ public sealed class FillIngestGrain(
             {
                 Increment(working.StreamEvents, "recorded", recorded.Inserted.Count);
                 Increment(working.StreamEvents, "duplicate", unseen.Count - recorded.Inserted.Count);
-                foreach (var group in unseen.GroupBy(trade => trade.Symbol, StringComparer.Ordinal))
-                {
-                    var inserted = recorded.Inserted.Count(key => key.Symbol == group.Key);
-                    IngestLog.FillsIngested(logger, AccountId, group.Key, inserted, group.Count() - inserted, working.Symbols.GetValueOrDefault(group.Key)?.LastTradeId);
-                }
+                LogIngested(recorded, unseen, working.Symbols);
             }
             else if (pendingStreamFills.Count + unseen.Count <= MaxPendingStreamFills)
             {

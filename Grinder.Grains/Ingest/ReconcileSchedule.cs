@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Grinder.Grains.Ingest;
 
 /// <summary>
@@ -12,21 +10,32 @@ public sealed class ReconcileSchedule
     /// <summary>Weight of one <c>GET /fapi/v1/userTrades</c> (Binance docs).</summary>
     public const int ReadWeight = 5;
 
-    private readonly ConcurrentDictionary<string, int> streamingPairs = new(StringComparer.Ordinal);
+    // Every account reports on every tick: the total is kept as reports arrive, not summed over all accounts each time
+    // (that would cost O(accounts) per tick, O(accounts²) per poll interval).
+    private readonly Dictionary<string, int> streamingPairs = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
+    private int total;
 
     /// <summary>Pairs of accounts on this silo whose stream is healthy now.</summary>
-    public int StreamingPairs => streamingPairs.Values.Sum();
+    public int StreamingPairs => Volatile.Read(ref total);
 
     /// <summary>Records how many pairs <paramref name="account"/> has under reconciliation (0 when its stream is down).</summary>
     public void Report(string account, int pairs)
     {
-        if (pairs <= 0)
+        lock (gate)
         {
-            streamingPairs.TryRemove(account, out _);
-        }
-        else
-        {
-            streamingPairs[account] = pairs;
+            var held = streamingPairs.GetValueOrDefault(account);
+            if (pairs <= 0)
+            {
+                streamingPairs.Remove(account);
+                pairs = 0;
+            }
+            else
+            {
+                streamingPairs[account] = pairs;
+            }
+
+            Volatile.Write(ref total, total + pairs - held);
         }
     }
 
