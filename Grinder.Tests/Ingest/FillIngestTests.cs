@@ -39,6 +39,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         var health = await grain.GetHealthAsync();
         Assert.All(health.Symbols, symbol => Assert.Equal(fixture.Exchange.Trades(key, symbol.Symbol).Max(t => t.Id), symbol.LastTradeId));
         Assert.Equal(0.02m, health.RebatesByAsset["USDT"]); // one -0.01 commission per symbol: a rebate, never subtracted from fees
+        await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
     }
 
     [Fact]
@@ -66,6 +67,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         Assert.True(quietEnd.ReconcileRuns >= quietStart.ReconcileRuns + 3);
         Assert.True(quietEnd.LastSaveUnixMs > quietStart.LastSaveUnixMs);
         IngestExpectations.Equal(drained.Fills, quietEnd.Fills);
+        await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
     }
 
     [Fact]
@@ -92,6 +94,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
             "a cursor load after the restart and further polls");
         Assert.Equal(trades.Count, Count(after));
         IngestExpectations.Equal(Totals(trades), after.Fills);
+        await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
     }
 
     [Fact]
@@ -118,6 +121,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         Assert.Equal(trades.Count, Count(after));
         IngestExpectations.Equal(Totals(trades), after.Fills);
         Assert.Equal(trades.Max(t => t.Id), rereadDone.Symbols.Single(s => s.Symbol == "BTCUSDT").ReadHighWaterId);
+        await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
     }
 
     [Fact]
