@@ -79,6 +79,7 @@ public sealed class AccountPlacementTests(ITestOutputHelper output)
                 var settled = await PollsAsync(grain, 2);
                 IngestExpectations.Equal(Totals(served), settled.Fills);
                 Assert.Equal(Count(counted), Count(settled));
+                await LedgerEqualsExchangeAsync(IngestClusterFixture.LedgerOf(cluster), name, exchange, IngestClusterFixture.KeyOf(name));
             }));
 
             Say("Assert.Empty(exchange.WriteAttempts);");
