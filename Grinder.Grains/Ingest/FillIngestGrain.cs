@@ -520,10 +520,30 @@ public sealed class FillIngestGrain(
                 continue;
             }
 
-            var result = await FetchAsync(symbol, cursor, cancellationToken);
+            // While streaming, a reconciliation read is a window read that is also the symbol's re-scan (one read, not two:
+            // a separate re-scan after every read that moved the position doubled the weight of a round).
+            var reconcileWindow = streaming && !unreadSinceConnect && !moreToRead.Contains(symbol) && cursor.IsOwnPosition
+                ? ReadPositions.ReconcileWindow(cursor, now, Options.RescanWindow, binance.Value.BootstrapWindow)
+                : null;
+            var result = reconcileWindow is null ? await FetchAsync(symbol, cursor, cancellationToken) : await RescanAsync(symbol, reconcileWindow, cancellationToken);
             var symbolError = Absorb(symbol, result, now);
-            polled.AddRange(Recent.Unseen(result.Trades));
-            advanced[symbol] = ReadPositions.Advance(cursor, result, now);
+            if (reconcileWindow is null)
+            {
+                polled.AddRange(Recent.Unseen(result.Trades));
+                advanced[symbol] = ReadPositions.Advance(cursor, result, now);
+            }
+            else
+            {
+                // Rows above the position are the read's own; rows at or below it are what a re-scan recovers.
+                polled.AddRange(Recent.Unseen(result.Trades.Where(trade => cursor.LastTradeId is not { } last || trade.Id > last)));
+                advanced[symbol] = ReadPositions.AdvanceByWindow(cursor, result, binance.Value.PageLimit, now);
+                if (result.Error is null)
+                {
+                    rescanned.AddRange(ReadPositions.PassedBy(cursor, result.Trades));
+                    rescannedSymbols.Add(symbol);
+                }
+            }
+
             if (result.Error is null)
             {
                 lastRestReadMs[symbol] = now;
@@ -533,7 +553,7 @@ public sealed class FillIngestGrain(
                 allRead = false;
             }
 
-            if (HasMoreToRead(result.Next, now))
+            if (reconcileWindow is null ? HasMoreToRead(result.Next, now) : advanced[symbol].ResumeInclusive)
             {
                 moreToRead.Add(symbol);
             }
@@ -542,7 +562,8 @@ public sealed class FillIngestGrain(
                 moreToRead.Remove(symbol);
             }
 
-            if (!cancellationToken.IsCancellationRequested
+            if (reconcileWindow is null
+                && !cancellationToken.IsCancellationRequested
                 && ReadPositions.RescanDue(advanced[symbol], now, streaming ? Options.RescanWindow : Options.RescanInterval, Options.RescanWindow) is { } window
                 && (!streaming || governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)))
             {
@@ -592,9 +613,13 @@ public sealed class FillIngestGrain(
         // Filtered only now: rows this tick's poll just recorded are not sent (nor counted as mismatches) twice.
         if (rescannedSymbols.Count > 0 && await RecordAsync(FillFeeder.Rescan, Recent.Unseen(rescanned), now, CancellationToken.None) is { } recovered)
         {
+            // Only where the position is held: a symbol whose first read failed to record is not marked (it is read again).
             foreach (var symbol in rescannedSymbols)
             {
-                working.Symbols[symbol] = working.Symbols.GetValueOrDefault(symbol, advanced[symbol]) with { LastRescanMs = now };
+                if (working.Symbols.TryGetValue(symbol, out var held))
+                {
+                    working.Symbols[symbol] = held with { LastRescanMs = now };
+                }
             }
 
             foreach (var key in recovered.Inserted)

@@ -60,6 +60,58 @@ public static class ReadPositions
         return new RescanWindow(nowMs - windowMs, nowMs);
     }
 
+    /// <summary>
+    /// The window of a reconciliation read that is also the symbol's re-scan, or null when an id read must be used. Trade ids
+    /// grow with execution time per symbol (Binance), so every trade above the position executed at or after the position's
+    /// time: one startTime..endTime read from the earlier of that time and the start of the re-scan window covers what an id
+    /// read would find and what a re-scan looks for, for the weight of one read. A window spans at most
+    /// <paramref name="maxSpan"/> (7 days: Binance docs); a position older than that, or none yet, is read by id.
+    /// </summary>
+    public static RescanWindow? ReconcileWindow(SymbolCursor cursor, long nowMs, TimeSpan rescanWindow, TimeSpan maxSpan)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        if (cursor.LastTradeId is null)
+        {
+            return null;
+        }
+
+        var start = Math.Min(cursor.LastTsMs, nowMs - (long)rescanWindow.TotalMilliseconds);
+        return nowMs - start < (long)maxSpan.TotalMilliseconds ? new RescanWindow(start, nowMs) : null;
+    }
+
+    /// <summary>
+    /// The position after a reconciliation window read (<see cref="ReconcileWindow"/>): the highest valid row above it, never
+    /// a rejected row's id (it may be corrupt). A first page that came back full (<paramref name="pageLimit"/> rows) means the
+    /// window may hold more: the next read goes on by id, inclusively, from the highest row read (rows not read executed later,
+    /// so their ids are not lower).
+    /// </summary>
+    public static SymbolCursor AdvanceByWindow(SymbolCursor cursor, FetchResult window, int pageLimit, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        ArgumentNullException.ThrowIfNull(window);
+        var last = cursor.LastTradeId ?? long.MinValue;
+        ParsedTrade? top = null;
+        foreach (var trade in window.Trades)
+        {
+            if (trade.Id > last && (top is null || trade.Id > top.Id))
+            {
+                top = trade;
+            }
+        }
+
+        var full = window.Trades.Count + window.Rejected.Count >= pageLimit;
+        return top is null
+            ? cursor with { ResumeInclusive = cursor.ResumeInclusive || full }
+            : cursor with
+            {
+                LastTradeId = top.Id,
+                LastTsMs = top.TimeMs,
+                ResumeInclusive = full,
+                LastMovedAtMs = nowMs,
+                ReadHighWaterId = Math.Max(cursor.ReadHighWaterId, top.Id),
+            };
+    }
+
     /// <summary>The rows of a re-scan at or below <paramref name="cursor"/>'s position: the only ones the primary read can have missed.</summary>
     public static IEnumerable<ParsedTrade> PassedBy(SymbolCursor cursor, IEnumerable<ParsedTrade> trades)
     {

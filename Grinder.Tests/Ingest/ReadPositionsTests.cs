@@ -187,4 +187,44 @@ public sealed class ReadPositionsTests
         Assert.Equal([10L, 11L], ReadPositions.PassedBy(new SymbolCursor(11, 0, null, false), rows).Select(t => t.Id));
         Assert.Empty(ReadPositions.PassedBy(SymbolCursor.Fresh(0), rows));
     }
+
+    [Fact]
+    public void A_reconciliation_read_covers_the_position_and_the_re_scan_window_in_one_window_read()
+    {
+        var now = 10_000_000_000L;
+        var week = TimeSpan.FromDays(7);
+        var windowMs = (long)Window.TotalMilliseconds;
+
+        // Position inside the re-scan window: the window starts there at the latest.
+        Assert.Equal(new RescanWindow(now - windowMs, now), ReadPositions.ReconcileWindow(new SymbolCursor(100, now - 1_000, null, false), now, Window, week));
+        // Position older than the re-scan window: the window reaches back to it, so nothing above it is skipped.
+        Assert.Equal(new RescanWindow(now - 3_600_000, now), ReadPositions.ReconcileWindow(new SymbolCursor(100, now - 3_600_000, null, false), now, Window, week));
+        // No position yet, or one older than a window may span: read by id.
+        Assert.Null(ReadPositions.ReconcileWindow(SymbolCursor.Fresh(0), now, Window, week));
+        Assert.Null(ReadPositions.ReconcileWindow(new SymbolCursor(100, now - (long)week.TotalMilliseconds, null, false), now, Window, week));
+    }
+
+    [Fact]
+    public void A_window_read_moves_the_position_to_its_highest_valid_row_and_a_full_page_hands_over_to_id_reads()
+    {
+        var row = new ParsedTrade("BTCUSDT", 90, 1, FillSide.Buy, FillLiquidity.Maker, 1m, 1m, 1m, 0m, 0m, "USDT", 500, "BOTH");
+        var cursor = new SymbolCursor(100, 1_000, null, false, LastMovedAtMs: 7, ReadHighWaterId: 100);
+        FetchResult Window(IReadOnlyList<ParsedTrade> trades, params RejectedRow[] rejected) =>
+            new(trades, rejected, new FetchPosition(null, 0, 0, false), null, null, 1);
+
+        var moved = ReadPositions.AdvanceByWindow(cursor, Window([row, row with { Id = 130, TimeMs = 1_300 }, row with { Id = 120, TimeMs = 1_200 }]), pageLimit: 1000, nowMs: 50_000);
+        Assert.Equal((130L, 1_300L), moved.Key);
+        Assert.Equal(50_000, moved.LastMovedAtMs);
+        Assert.Equal(130, moved.ReadHighWaterId);
+        Assert.False(moved.ResumeInclusive);
+
+        // Only rows below the position, and a rejected row with a huge id: the position stays where it is.
+        var kept = ReadPositions.AdvanceByWindow(cursor, Window([row], new RejectedRow("BTCUSDT", 9_000_000_000, 1_100, "price: NaN", "{}")), pageLimit: 1000, nowMs: 50_000);
+        Assert.Equal(cursor, kept);
+
+        // A full first page: the window may hold more rows than were read, so the next read goes on by id, inclusively.
+        var full = ReadPositions.AdvanceByWindow(cursor, Window([row with { Id = 101 }, row with { Id = 102 }]), pageLimit: 2, nowMs: 50_000);
+        Assert.Equal(102, full.LastTradeId);
+        Assert.True(full.ResumeInclusive);
+    }
 }

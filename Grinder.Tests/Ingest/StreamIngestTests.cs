@@ -60,6 +60,42 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_fill_the_stream_dropped_that_REST_serves_only_after_a_higher_id_is_recovered_by_the_reconciliation_read()
+    {
+        var (account, key, grain) = await StreamingAccountAsync();
+        fixture.Exchange.SetStreamFaults(new FakeStreamFaults(DropFraction: 1, Seed: 64), key);
+        try
+        {
+            var trades = fixture.NewTrades(account, "BTCUSDT", 12, seed: 64);
+
+            // Neither feeder sees three trades in the middle: the stream drops them and REST serves them only later, after
+            // a reconciliation read has moved the position past them.
+            Assert.Equal(3, fixture.Exchange.HideTrades(key, "BTCUSDT", trades[4].Id, trades[6].Id, FakeVisibility.Held));
+            await Eventually.ReturnsAsync(
+                grain.GetHealthAsync,
+                health => health.Symbols.Single(s => s.Symbol == "BTCUSDT").LastTradeId == trades[^1].Id,
+                Wait,
+                "a reconciliation read to pass the hidden trades");
+            Assert.Equal(trades.Count - 3, Count(await grain.GetSnapshotAsync()));
+
+            fixture.Exchange.RevealTrades(key);
+            var recovered = await CountedAsync(grain, trades.Count, Wait);
+            Assert.Equal(3, recovered.Recovered);
+            var rows = await RowsAsync(fixture.Ledger, account);
+            Assert.Equal(
+                trades.Skip(4).Take(3).Select(t => t.Id).Order(),
+                rows.Where(row => row.FirstSeenBy == FillFeeder.Rescan).Select(row => row.Trade.Id).Order());
+        }
+        finally
+        {
+            fixture.Exchange.ClearStreamFaults();
+            fixture.Exchange.RevealTrades(key);
+        }
+
+        await AssertExactAsync(account, key, grain);
+    }
+
+    [Fact]
     public async Task Duplicated_and_reordered_stream_events_record_each_fill_once()
     {
         var (account, key, grain) = await StreamingAccountAsync();
