@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Grains.Binance;
 
@@ -351,11 +352,11 @@ public sealed partial class BinanceRestClient
             string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "***", StringComparison.Ordinal);
     }
 
-    [LoggerMessage(EventId = 3103, EventName = "BINANCE_CLOCK_RESYNC", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Binance.BinanceClockResync, EventName = "BINANCE_CLOCK_RESYNC", Level = LogLevel.Information,
         Message = "BINANCE_CLOCK_RESYNC server time offset is {OffsetMs} ms (reason: {Reason})")]
     private static partial void LogClockResync(ILogger logger, long offsetMs, string reason);
 
-    [LoggerMessage(EventId = 3104, EventName = "BINANCE_REQUEST_FAILED", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Binance.BinanceRequestFailed, EventName = "BINANCE_REQUEST_FAILED", Level = LogLevel.Warning,
         Message = "BINANCE_REQUEST_FAILED path={Path} status={Status}: {Detail}")]
     private static partial void LogRequestFailed(ILogger logger, string path, int status, string detail);
 }

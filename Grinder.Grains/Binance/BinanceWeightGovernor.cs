@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Grains.Binance;
 
@@ -166,11 +167,11 @@ public sealed partial class BinanceWeightGovernor
         }
     }
 
-    [LoggerMessage(EventId = 3101, EventName = "BINANCE_RATE_LIMITED", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Binance.BinanceRateLimited, EventName = "BINANCE_RATE_LIMITED", Level = LogLevel.Warning,
         Message = "BINANCE_RATE_LIMITED status={Status}: every Binance request of this silo pauses for {PauseSeconds} s (until {PausedUntil:O})")]
     private static partial void LogRateLimited(ILogger logger, int status, double pauseSeconds, DateTimeOffset pausedUntil);
 
-    [LoggerMessage(EventId = 3102, EventName = "BINANCE_WEIGHT_WAIT", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Binance.BinanceWeightWait, EventName = "BINANCE_WEIGHT_WAIT", Level = LogLevel.Information,
         Message = "BINANCE_WEIGHT_WAIT used={UsedWeight} request={RequestWeight} budget={Budget}: waiting {WaitMs} ms for the next minute")]
     private static partial void LogWeightWait(ILogger logger, int usedWeight, int requestWeight, int budget, double waitMs);
 }

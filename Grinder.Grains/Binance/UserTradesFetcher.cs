@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Grains.Binance;
 
@@ -18,7 +19,6 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
     /// <summary>Binance keeps userTrades for about 6 months; an older startTime is clamped to this.</summary>
     public static readonly TimeSpan HistoryLimit = TimeSpan.FromDays(180);
 
-    private const int MaxLoggedRejects = 20;
 
     private readonly BinanceRestClient _client;
     private readonly BinanceServerClock _clock;
@@ -40,9 +40,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         ArgumentNullException.ThrowIfNull(request);
         var run = new FetchRun(request.Position);
         await GuardAsync(run, request.Symbol, "reading", () => RunAsync(credentials, request, run, cancellationToken), cancellationToken).ConfigureAwait(false);
-        var result = run.ToResult();
-        LogRejected(request.Symbol, result.Rejected);
-        return result;
+        return run.ToResult();
     }
 
     /// <inheritdoc />
@@ -70,7 +68,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         catch (Exception ex)
         {
             run.Fail(IngestErrorReason.Unknown, $"unexpected {ex.GetType().Name} while {doing} {BinanceEndpoints.UserTrades}");
-            LogUnexpected(_logger, symbol, ex.GetType().Name);
+            LogUnexpected(_logger, symbol, ex);
         }
     }
 
@@ -150,21 +148,6 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         }
 
         return parsed;
-    }
-
-    private void LogRejected(string symbol, IReadOnlyList<RejectedRow> rejected)
-    {
-        // Row by row up to a bound, so a page of 1000 bad rows does not flood the log; the raw row is not logged.
-        for (var i = 0; i < rejected.Count && i < MaxLoggedRejects; i++)
-        {
-            var row = rejected[i];
-            LogParseError(_logger, symbol, row.TradeId, row.Reason);
-        }
-
-        if (rejected.Count > MaxLoggedRejects)
-        {
-            LogParseErrorsOmitted(_logger, symbol, rejected.Count - MaxLoggedRejects);
-        }
     }
 
     private async Task RunAsync(BinanceCredentials credentials, FetchRequest request, FetchRun run, CancellationToken cancellationToken)
@@ -327,19 +310,13 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         }
     }
 
-    [LoggerMessage(EventId = 3201, EventName = "FILL_PARSE_ERROR", Level = LogLevel.Warning,
-        Message = "FILL_PARSE_ERROR symbol={Symbol} trade_id={TradeId}: {Reason}; row quarantined, cursor moves past it")]
-    private static partial void LogParseError(ILogger logger, string symbol, long? tradeId, string reason);
 
-    [LoggerMessage(EventId = 3202, EventName = "FILL_PARSE_ERRORS_NOT_LOGGED", Level = LogLevel.Warning,
-        Message = "FILL_PARSE_ERRORS_NOT_LOGGED symbol={Symbol}: {Count} more rejected rows in this poll not logged one by one")]
-    private static partial void LogParseErrorsOmitted(ILogger logger, string symbol, int count);
 
-    [LoggerMessage(EventId = 3203, EventName = "BINANCE_PAGE_INVALID", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Binance.BinancePageInvalid, EventName = "BINANCE_PAGE_INVALID", Level = LogLevel.Warning,
         Message = "BINANCE_PAGE_INVALID symbol={Symbol}: {Detail}; page discarded, cursor unchanged")]
     private static partial void LogPageInvalid(ILogger logger, string symbol, string detail);
 
-    [LoggerMessage(EventId = 3204, EventName = "BINANCE_FETCH_UNEXPECTED", Level = LogLevel.Error,
-        Message = "BINANCE_FETCH_UNEXPECTED symbol={Symbol}: {ExceptionType} while fetching trades")]
-    private static partial void LogUnexpected(ILogger logger, string symbol, string exceptionType);
+    [LoggerMessage(EventId = LogEvents.Binance.BinanceFetchUnexpected, EventName = "BINANCE_FETCH_UNEXPECTED", Level = LogLevel.Error,
+        Message = "BINANCE_FETCH_UNEXPECTED symbol={Symbol}: unexpected failure while fetching trades")]
+    private static partial void LogUnexpected(ILogger logger, string symbol, Exception exception);
 }

@@ -43,6 +43,7 @@ public sealed class FillIngestGrain(
     ILogger<FillIngestGrain> logger) : Grain, IFillIngestGrain, IFillStreamSink
 {
     /// <summary>Most stream fills held for a retry while the ledger fails; beyond it REST reconciliation brings them.</summary>
+    private const int MaxLoggedRejects = 20;
     private const int MaxPendingStreamFills = 100_000;
 
     private const string StateName = "ingest";
@@ -658,9 +659,16 @@ public sealed class FillIngestGrain(
     private int QuarantineRows(IReadOnlyList<RejectedRow> rows, long nowMs)
     {
         var added = Quarantine.Add(working, rows, Options.QuarantineLimit, nowMs);
-        foreach (var row in added)
+
+        // Row by row up to a bound, so a page of 1,000 bad rows does not flood the log; the raw row is never logged.
+        foreach (var row in added.Take(MaxLoggedRejects))
         {
             IngestLog.ParseError(logger, AccountId, row.Symbol, row.TradeId?.ToString(CultureInfo.InvariantCulture) ?? "unknown", row.Reason);
+        }
+
+        if (added.Count > MaxLoggedRejects)
+        {
+            IngestLog.ParseErrorsNotLogged(logger, AccountId, added.Count - MaxLoggedRejects);
         }
 
         Increment(working.Errors, "parse", added.Count);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Grains.Metrics;
 
@@ -200,11 +201,11 @@ public sealed partial class FillMetricsGrain(
     /// <summary>What one write of the snapshots came to: written, met another writer's state, or failed.</summary>
     private sealed record FlushResult(GrainState<FillMetricsState> Attempt, GrainState<FillMetricsState>? Conflicting, Exception? Error);
 
-    [LoggerMessage(EventId = 1102, EventName = "FILL_METRICS_REBUILD_MISS", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Metrics.FillMetricsRebuildMiss, EventName = "FILL_METRICS_REBUILD_MISS", Level = LogLevel.Warning,
         Message = "Metrics rebuild could not read account {AccountId} ({ErrorType}); its persisted snapshot stands until it reports")]
     private static partial void LogRebuildMiss(ILogger logger, string accountId, string errorType);
 
-    [LoggerMessage(EventId = 1101, EventName = "FILL_METRICS_FLUSH_ERROR", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Metrics.FillMetricsFlushError, EventName = "FILL_METRICS_FLUSH_ERROR", Level = LogLevel.Warning,
         Message = "Could not persist metric snapshots: {ErrorType}: {Reason}")]
     private static partial void LogFlushFailed(ILogger logger, string errorType, string reason);
 }

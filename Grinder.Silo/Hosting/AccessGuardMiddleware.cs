@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Grinder.Silo.Configuration;
 using Microsoft.Extensions.Options;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Hosting;
 
@@ -75,7 +76,7 @@ public sealed partial class AccessGuardMiddleware(RequestDelegate next, IOptions
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(token));
     }
 
-    [LoggerMessage(EventId = 3001, EventName = "ADMIN_ACCESS_REFUSED", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Http.AdminAccessRefused, EventName = "ADMIN_ACCESS_REFUSED", Level = LogLevel.Warning,
         Message = "Refused {Path} from {Remote} (admin token configured: {TokenConfigured})")]
     private static partial void LogRefused(ILogger logger, string path, string remote, bool tokenConfigured);
 }

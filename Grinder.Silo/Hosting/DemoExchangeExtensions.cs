@@ -1,5 +1,6 @@
 using Grinder.FakeBinance;
 using Grinder.Silo.Configuration;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Hosting;
 
@@ -62,7 +63,7 @@ public static partial class DemoExchangeExtensions
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        [LoggerMessage(EventId = 3101, EventName = "DEMO_EXCHANGE", Level = LogLevel.Warning,
+        [LoggerMessage(EventId = LogEvents.Hosting.DemoExchange, EventName = "DEMO_EXCHANGE", Level = LogLevel.Warning,
             Message = "DEMO MODE: no Binance account configured, ingesting generated fills from the built-in fake exchange at {Url} as account 'demo' (source=\"sim\"). Set BINANCE_API_KEY/BINANCE_API_SECRET for real fills.")]
         private static partial void LogDemo(ILogger logger, string url);
     }

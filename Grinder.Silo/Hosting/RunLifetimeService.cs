@@ -1,5 +1,6 @@
 using Grinder.Silo.Configuration;
 using Microsoft.Extensions.Options;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Hosting;
 
@@ -59,12 +60,12 @@ public sealed partial class RunLifetimeService(
         }
     }
 
-    [LoggerMessage(EventId = 4001, EventName = "RUN_DURATION_ELAPSED", Level = LogLevel.Information, Message = "--duration {Seconds}s elapsed, stopping")]
+    [LoggerMessage(EventId = LogEvents.Hosting.RunDurationElapsed, EventName = "RUN_DURATION_ELAPSED", Level = LogLevel.Information, Message = "--duration {Seconds}s elapsed, stopping")]
     private static partial void LogDurationElapsed(ILogger logger, double seconds);
 
-    [LoggerMessage(EventId = 4002, EventName = "METRICS_OUT_WRITTEN", Level = LogLevel.Information, Message = "Metrics written to {Path}")]
+    [LoggerMessage(EventId = LogEvents.Hosting.MetricsOutWritten, EventName = "METRICS_OUT_WRITTEN", Level = LogLevel.Information, Message = "Metrics written to {Path}")]
     private static partial void LogMetricsWritten(ILogger logger, string path);
 
-    [LoggerMessage(EventId = 4003, EventName = "METRICS_OUT_FAILED", Level = LogLevel.Error, Message = "Could not write metrics to {Path}: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.Hosting.MetricsOutFailed, EventName = "METRICS_OUT_FAILED", Level = LogLevel.Error, Message = "Could not write metrics to {Path}: {Reason}")]
     private static partial void LogMetricsWriteFailed(ILogger logger, string path, string reason);
 }

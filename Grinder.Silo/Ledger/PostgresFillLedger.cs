@@ -5,6 +5,7 @@ using Grinder.Grains.Binance;
 using Grinder.Grains.Ledger;
 using Grinder.Silo.Storage;
 using Npgsql;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Ledger;
 
@@ -694,11 +695,11 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
             LedgerCodes.ParseFeeder(reader.GetString(16)), reader.GetBoolean(17));
     }
 
-    [LoggerMessage(EventName = "LEDGER_DEADLOCK_RETRY", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Ledger.LedgerDeadlockRetry, EventName = "LEDGER_DEADLOCK_RETRY", Level = LogLevel.Warning,
         Message = "Fill ledger append for account {Account} ({Rows} rows) was chosen as a deadlock victim and rolled back; sending it again (attempt {Attempt})")]
     private static partial void LogDeadlockRetry(ILogger logger, string account, int rows, int attempt);
 
-    [LoggerMessage(EventName = "LEDGER_LEGACY_IMPORTED", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Ledger.LedgerLegacyImported, EventName = "LEDGER_LEGACY_IMPORTED", Level = LogLevel.Information,
         Message = "Fill ledger took over the counters of account {Account} from its pre-ledger state: {Fills} fills, {Marks} symbol marks")]
     private static partial void LogLegacyImported(ILogger logger, string account, long fills, int marks);
 }

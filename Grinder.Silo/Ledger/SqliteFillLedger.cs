@@ -5,6 +5,7 @@ using Grinder.Grains;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Ledger;
 using Microsoft.Data.Sqlite;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Ledger;
 
@@ -657,11 +658,11 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
         command.ExecuteNonQuery();
     }
 
-    [LoggerMessage(EventName = "LEDGER_OPENED", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Ledger.LedgerOpened, EventName = "LEDGER_OPENED", Level = LogLevel.Information,
         Message = "Fill ledger {Path} open (schema version {Version}, WAL)")]
     private static partial void LogOpened(ILogger logger, string path, int version);
 
-    [LoggerMessage(EventName = "LEDGER_LEGACY_IMPORTED", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Ledger.LedgerLegacyImported, EventName = "LEDGER_LEGACY_IMPORTED", Level = LogLevel.Information,
         Message = "Fill ledger took over the counters of account {Account} from its pre-ledger state: {Fills} fills, {Marks} symbol marks")]
     private static partial void LogLegacyImported(ILogger logger, string account, long fills, int marks);
 }

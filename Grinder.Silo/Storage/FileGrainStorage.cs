@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Storage;
 
@@ -182,7 +183,7 @@ public sealed partial class FileGrainStorage(
     private static bool HashMatches(JsonElement element, string hash) =>
         element.ValueKind == JsonValueKind.String && element.ValueEquals(hash);
 
-    [LoggerMessage(EventId = 2001, EventName = "GRAIN_STATE_ETAG_CONFLICT", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Storage.GrainStateEtagConflict, EventName = "GRAIN_STATE_ETAG_CONFLICT", Level = LogLevel.Warning,
         Message = "Stale write of {GrainId} rejected: expected version {Expected}, stored {Stored}")]
     private static partial void LogETagConflict(ILogger logger, string grainId, string expected, string stored);
 }

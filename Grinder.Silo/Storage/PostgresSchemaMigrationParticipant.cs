@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Storage;
 
@@ -49,7 +50,7 @@ public sealed partial class PostgresSchemaMigrationParticipant(
         }
     }
 
-    [LoggerMessage(EventName = "SCHEMA_WAITING_FOR_DATABASE", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Storage.SchemaWaitingForDatabase, EventName = "SCHEMA_WAITING_FOR_DATABASE", Level = LogLevel.Warning,
         Message = "PostgreSQL is not reachable for the schema migration, retrying in {Delay}: {Reason}")]
     private static partial void LogWaitingForDatabase(ILogger logger, TimeSpan delay, string reason);
 }

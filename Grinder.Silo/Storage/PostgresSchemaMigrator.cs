@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Storage;
 
@@ -149,15 +150,15 @@ public sealed partial class PostgresSchemaMigrator
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    [LoggerMessage(EventName = "SCHEMA_SCRIPT_APPLIED", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Storage.SchemaScriptApplied, EventName = "SCHEMA_SCRIPT_APPLIED", Level = LogLevel.Information,
         Message = "PostgreSQL schema script {ScriptName} applied")]
     private static partial void LogScriptApplied(ILogger logger, string scriptName);
 
-    [LoggerMessage(EventName = "SCHEMA_CURRENT", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Storage.SchemaCurrent, EventName = "SCHEMA_CURRENT", Level = LogLevel.Information,
         Message = "PostgreSQL schema is current ({ScriptCount} scripts applied earlier)")]
     private static partial void LogSchemaCurrent(ILogger logger, int scriptCount);
 
-    [LoggerMessage(EventName = "SCHEMA_SCRIPT_UNKNOWN", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Storage.SchemaScriptUnknown, EventName = "SCHEMA_SCRIPT_UNKNOWN", Level = LogLevel.Warning,
         Message = "PostgreSQL schema script {ScriptName} is recorded in the database but not part of this build (a newer silo migrated it)")]
     private static partial void LogUnknownScript(ILogger logger, string scriptName);
 }

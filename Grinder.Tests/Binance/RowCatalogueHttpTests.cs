@@ -48,11 +48,8 @@ public sealed class RowCatalogueHttpTests(FakeExchangeFixture fixture) : IDispos
         Assert.Empty(next.Rejected);
         Assert.Equal(result.Next, next.Next);
 
-        // Logged with symbol, id and reason; the raw row stays out of the log.
-        var logged = _client.Logs.Named("FILL_PARSE_ERROR");
-        Assert.Equal(20, logged.Count);
-        Assert.Contains(logged, e => e.Message.Contains("price: not a plain decimal number", StringComparison.Ordinal));
-        Assert.DoesNotContain(logged, e => e.Message.Contains("7819.01", StringComparison.Ordinal));
+        // Not logged by the reader (the account logs each row once, when it quarantines it), so no raw row reaches a log here.
+        Assert.Empty(_client.Logs.Named("FILL_PARSE_ERROR"));
         _client.AssertCleanRun(_exchange, account);
     }
 

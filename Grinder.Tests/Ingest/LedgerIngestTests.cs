@@ -70,6 +70,11 @@ public sealed class LedgerIngestTests(IngestClusterFixture fixture)
         var health = await grain.GetHealthAsync();
         Assert.Equal(later[^1].Id, health.Symbols.Single(s => s.Symbol == "ETHUSDT").LastTradeId);
         Assert.Equal(1, health.Symbols.Single(s => s.Symbol == "ETHUSDT").QuarantinedRows);
+
+        // Logged once, by the account, when it entered the quarantine: not again by the reader on every poll that meets it.
+        var logged = fixture.Logs.Event("FILL_PARSE_ERROR").Where(line => line.Message.Contains($"trade_id={FakeExchange.HugeCorruptId}", StringComparison.Ordinal)).ToList();
+        Assert.Single(logged, line => line.Message.Contains($"account={account} ", StringComparison.Ordinal));
+        Assert.All(logged, line => Assert.Contains("account=", line.Message, StringComparison.Ordinal));
         IngestExpectations.Equal(Totals(first.Concat(later)), after.Fills);
         await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
     }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Grinder.Grains.Logging;
 
 namespace Grinder.Grains.Binance.Stream;
 
@@ -143,7 +144,7 @@ public sealed partial class UserDataStreamConnection : IAsyncDisposable
                 failures++;
                 var delay = _backoff.Delay(failures);
                 RecordError("unexpected: " + Redact(ex.GetType().Name + ": " + ex.Message));
-                LogUnexpected(_logger, ex.GetType().Name, _account, delay);
+                LogUnexpected(_logger, new RedactedException(ex, Redact), _account, delay);
                 SetState(UserDataStreamState.Backoff);
                 try
                 {
@@ -433,28 +434,28 @@ public sealed partial class UserDataStreamConnection : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 3301, EventName = "STREAM_CONNECTED", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Stream.StreamConnected, EventName = "STREAM_CONNECTED", Level = LogLevel.Information,
         Message = "STREAM_CONNECTED account={Account} renewal={Renewal}")]
     private static partial void LogConnected(ILogger logger, string account, bool renewal);
 
-    [LoggerMessage(EventId = 3302, EventName = "STREAM_DISCONNECTED", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Stream.StreamDisconnected, EventName = "STREAM_DISCONNECTED", Level = LogLevel.Warning,
         Message = "STREAM_DISCONNECTED account={Account}: {Reason}")]
     private static partial void LogDisconnected(ILogger logger, string account, string reason);
 
-    [LoggerMessage(EventId = 3303, EventName = "STREAM_CONNECT_FAILED", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Stream.StreamConnectFailed, EventName = "STREAM_CONNECT_FAILED", Level = LogLevel.Warning,
         Message = "STREAM_CONNECT_FAILED account={Account}: {Detail}; next attempt in {Delay}")]
     private static partial void LogConnectFailed(ILogger logger, string account, string detail, TimeSpan delay);
 
-    [LoggerMessage(EventId = 3304, EventName = "STREAM_LISTEN_KEY_FAILED", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.Stream.StreamListenKeyFailed, EventName = "STREAM_LISTEN_KEY_FAILED", Level = LogLevel.Warning,
         Message = "STREAM_LISTEN_KEY_FAILED account={Account}: {Detail}; next attempt in {Delay}")]
     private static partial void LogListenKeyFailed(ILogger logger, string account, string detail, TimeSpan delay);
 
     // The exception itself is not logged: its message could carry the URL, and so the key. Its type is enough to find it.
-    [LoggerMessage(EventId = 3306, EventName = "STREAM_UNEXPECTED", Level = LogLevel.Error,
-        Message = "STREAM_UNEXPECTED {ExceptionType} in the stream of account={Account}; starting over in {Delay}")]
-    private static partial void LogUnexpected(ILogger logger, string exceptionType, string account, TimeSpan delay);
+    [LoggerMessage(EventId = LogEvents.Stream.StreamUnexpected, EventName = "STREAM_UNEXPECTED", Level = LogLevel.Error,
+        Message = "STREAM_UNEXPECTED in the stream of account={Account}; starting over in {Delay}")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string account, TimeSpan delay);
 
-    [LoggerMessage(EventId = 3305, EventName = "STREAM_LISTEN_KEY_EXPIRED", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.Stream.StreamListenKeyExpired, EventName = "STREAM_LISTEN_KEY_EXPIRED", Level = LogLevel.Information,
         Message = "STREAM_LISTEN_KEY_EXPIRED account={Account} ({How}): getting the active key again")]
     private static partial void LogListenKeyExpired(ILogger logger, string account, string how);
 }
