@@ -344,6 +344,15 @@ internal static partial class StreamBenchmark
                 + Invariant($"({Percentile(weights, 50) / 2400:P0} / {weights.Max() / 2400:P0} of 2400); 429/418 answers in the run: {requests.Count(r => r.StatusCode is 429 or 418)}"));
         }
 
+        // What the userTrades requests were while generating: by kind (an id read or a time-window read) and by answer.
+        var generating = requests.Where(r => r.Path == "/fapi/v1/userTrades" && r.Time.ToUnixTimeMilliseconds() >= startedMs + 60_000 && r.Time.ToUnixTimeMilliseconds() < generatedEndMs).ToList();
+        Console.WriteLine($"{tag} userTrades requests after the first minute while generating: {generating.Count}; "
+            + string.Join(", ", generating.GroupBy(r => (Kind: r.Query.Contains("fromId=", StringComparison.Ordinal) ? "by id" : r.Query.Contains("startTime=", StringComparison.Ordinal) ? "by time" : "other", r.StatusCode))
+                .OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.StatusCode).Select(g => $"{g.Key.Kind} HTTP {g.Key.StatusCode}: {g.Count()}"))
+            + "; other /fapi/ requests: "
+            + string.Join(", ", requests.Where(r => r.Path != "/fapi/v1/userTrades" && r.Time.ToUnixTimeMilliseconds() >= startedMs + 60_000 && r.Time.ToUnixTimeMilliseconds() < generatedEndMs)
+                .GroupBy(r => (r.Method, r.Path, r.StatusCode)).Select(g => $"{g.Key.Method} {g.Key.Path} HTTP {g.Key.StatusCode}: {g.Count()}")));
+
         // Reconciliation rounds from the request log: from a start time t, the time until every pair has been read at least once.
         var reads = requests.Where(r => r.Path == "/fapi/v1/userTrades" && r.StatusCode == 200)
             .GroupBy(r => (r.ApiKey ?? string.Empty, SymbolOf(r.Query)))
@@ -379,6 +388,11 @@ internal static partial class StreamBenchmark
         {
             var values = RoundPattern().Matches(sample).Select(m => m.Groups[1].Value).GroupBy(v => v).Select(g => $"{g.Key} x{g.Count()}");
             Console.WriteLine($"{tag} /healthz reconcile_round_s at the end: {string.Join(", ", values)}");
+            var reconnects = ReconnectsPattern().Matches(sample).Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+            if (reconnects.Count > 0)
+            {
+                Console.WriteLine($"{tag} /healthz stream reconnects at the end: {reconnects.Sum()} over {reconnects.Count} accounts (max {reconnects.Max()})");
+            }
         }
 
         Console.WriteLine($"{tag} run from silo up to end: {(endMs - startedMs) / 60_000.0:0.0} min");
@@ -523,6 +537,9 @@ internal static partial class StreamBenchmark
 
     [GeneratedRegex("\"reconcile_round_s\":\\s*([0-9.]+|null)")]
     private static partial Regex RoundPattern();
+
+    [GeneratedRegex("\"reconnects\":\\s*([0-9]+)")]
+    private static partial Regex ReconnectsPattern();
 
     /// <summary>The 1-minute load average every 30 s, so a figure can be read against what else ran on the machine.</summary>
     private sealed class LoadSampler : IDisposable
