@@ -3,6 +3,7 @@ using System.Globalization;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Binance.Stream;
 using Grinder.Grains.Ledger;
+using Grinder.Grains.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
