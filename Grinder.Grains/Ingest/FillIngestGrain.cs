@@ -372,18 +372,13 @@ public sealed class FillIngestGrain(
     }
 
     /// <summary>
-    /// Moves only when the stored state is exactly where this activation stands, so the activation on the owner continues
-    /// from it. Not while saves fail (the stored position is older than memory: only re-reads, but pointless ones), nor while
-    /// the monotonic rule keeps a stored position ahead of the one this activation reads from (a position moved by hand: the
-    /// owner would start from it and skip what lies between). Migration waits until this activation is idle; the owner goes
-    /// along as placement hint, so the director does not pick anew from a different view of the cluster.
+    /// Moves when <see cref="AccountMove"/> says so. Migration waits until this activation is idle; the owner goes along as
+    /// placement hint, so the director does not pick anew from a different view of the cluster.
     /// </summary>
     private void MoveToOwnerIfElsewhere()
     {
-        if (lastSaveError is not null
-            || !ContinuesFromStoredState()
-            || placement.OwnerOf(this.GetGrainId()) is not { } owner
-            || owner.Equals(GrainContext.Address.SiloAddress))
+        if (AccountMove.Target(lastSaveError is not null, stored.State?.Symbols, working.Symbols, placement.OwnerOf(this.GetGrainId()), GrainContext.Address.SiloAddress)
+            is not { } owner)
         {
             movingTo = null;
             return;
@@ -404,13 +399,6 @@ public sealed class FillIngestGrain(
         {
             RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         }
-    }
-
-    // After a clean save or an adopted state, every position in memory is the stored one (SymbolCursor is a value record).
-    private bool ContinuesFromStoredState()
-    {
-        var saved = stored.State?.Symbols;
-        return saved is not null && working.Symbols.All(pair => saved.TryGetValue(pair.Key, out var cursor) && cursor == pair.Value);
     }
 
     private async Task TryLoadAsync(CancellationToken cancellationToken)
