@@ -162,7 +162,7 @@ public sealed partial class BinanceRestClient
                 return response with { ErrorDetail = "server time: " + response.ErrorDetail };
             }
 
-            if (!TryReadServerTime(response.Body.Span, out var serverTime))
+            if (!BinanceServerClock.TryReadServerTime(response.Body.Span, out var serverTime))
             {
                 return response with
                 {
@@ -220,8 +220,8 @@ public sealed partial class BinanceRestClient
             if (!response.IsSuccessStatusCode)
             {
                 var (errorBody, _) = await ReadBodyAsync(response, ErrorBodyLimit, timeout.Token).ConfigureAwait(false);
-                var code = TradeRowParser.TryReadBinanceErrorCode(errorBody.Span);
-                var binanceError = TradeRowParser.TryReadBinanceError(errorBody.Span);
+                var code = BinanceErrorBody.TryReadCode(errorBody.Span);
+                var binanceError = BinanceErrorBody.TryDescribe(errorBody.Span);
                 var detail = $"HTTP {(int)response.StatusCode} from {path}" + (binanceError is null ? string.Empty : ": Binance " + binanceError);
                 detail = Redact(detail, credentials, signature);
                 LogRequestFailed(_logger, path, (int)response.StatusCode, detail);
@@ -333,9 +333,6 @@ public sealed partial class BinanceRestClient
 
         return null;
     }
-
-    private static bool TryReadServerTime(ReadOnlySpan<byte> body, out long serverTime) =>
-        TradeRowParser.TryReadTopLevelInt64(body, "serverTime"u8, out serverTime) && serverTime > 0;
 
     /// <summary>Removes the key, the secret and the signature from text that came from outside (exception or exchange messages).</summary>
     internal static string Redact(string text, BinanceCredentials? credentials, string? signature)
