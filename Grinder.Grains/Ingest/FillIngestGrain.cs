@@ -329,7 +329,7 @@ public sealed class FillIngestGrain(
             working.LastSaveMs,
             working.Polls,
             symbols,
-            working.Quarantine.ToList(),
+            Quarantine.Rows(working),
             totals.ByAsset.Where(pair => pair.Value.Fees != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Fees, StringComparer.Ordinal),
             totals.ByAsset.Where(pair => pair.Value.Rebates != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Rebates, StringComparer.Ordinal),
             totals.Count,
@@ -660,7 +660,6 @@ public sealed class FillIngestGrain(
             IngestLog.ParseErrorsNotLogged(logger, AccountId, added.Count - MaxLoggedRejects);
         }
 
-        Increment(working.Errors, "parse", added.Count);
         return added.Count;
     }
 
@@ -839,7 +838,7 @@ public sealed class FillIngestGrain(
 
         var adopted = Clone(fresh.State ?? new FillIngestState());
         adopted.LedgerFormat = 1;
-        Increment(adopted.Errors, "parse", Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit));
+        Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit);
         foreach (var symbol in ReadPositions.Reconcile(adopted, working.Symbols))
         {
             symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, "cursor");
