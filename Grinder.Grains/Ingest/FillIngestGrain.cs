@@ -936,7 +936,6 @@ public sealed class FillIngestGrain(
         UpdatedAtMs = source.UpdatedAtMs,
         LastSaveMs = source.LastSaveMs,
         Quarantine = [.. source.Quarantine],
-        QuarantinedTotal = source.QuarantinedTotal,
         SaveCount = source.SaveCount,
         ReconcileRuns = source.ReconcileRuns,
         FeesByAsset = new Dictionary<string, decimal>(source.FeesByAsset, StringComparer.Ordinal),

@@ -6,7 +6,7 @@ namespace Grinder.Grains.Ingest;
 /// The bounded list of rows that failed validation, kept in the account state for <c>/healthz</c>, with its counts and its
 /// per-symbol view. A row is counted (one <c>parse</c> error in <see cref="FillIngestState.Errors"/>) when it first enters:
 /// the same row read again (a re-read, the re-scan) is not counted twice while it is still listed. Oldest rows are dropped
-/// first; <see cref="FillIngestState.QuarantinedTotal"/> keeps the count.
+/// first; the count stays.
 /// </summary>
 public static class Quarantine
 {
@@ -26,7 +26,6 @@ public static class Quarantine
             }
 
             state.Quarantine.Add(new QuarantinedRow(row.Symbol, row.TradeId, row.Reason, row.Raw, nowMs));
-            state.QuarantinedTotal++;
             (added ??= []).Add(row);
         }
 
