@@ -635,7 +635,7 @@ public sealed class FillIngestGrain(
         var added = QuarantineRows(result.Rejected, nowMs);
         if (result.Error is { } reason)
         {
-            var label = ReasonLabel(reason);
+            var label = RunbookReason.Of(reason);
             Increment(working.Errors, label);
             IngestLog.IngestError(logger, AccountId, symbol, label, result.ErrorDetail ?? string.Empty);
             return label;
@@ -724,7 +724,7 @@ public sealed class FillIngestGrain(
         var position = new FetchPosition(cursor.LastTradeId, cursor.LastTsMs, cursor.BootstrapFromMs, cursor.ResumeInclusive);
         if (cancellationToken.IsCancellationRequested)
         {
-            return Failed(position, IngestErrorReason.Http, "tick deadline reached before this symbol");
+            return Failed(position, BinanceFailureKind.Http, "tick deadline reached before this symbol");
         }
 
         try
@@ -733,13 +733,13 @@ public sealed class FillIngestGrain(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Failed(position, IngestErrorReason.Http, "tick deadline reached while reading the exchange");
+            return Failed(position, BinanceFailureKind.Http, "tick deadline reached while reading the exchange");
         }
         catch (Exception ex)
         {
             // The fetcher reports exchange faults itself; anything else is a bug we count rather than crash on.
             IngestLog.FetchUnexpected(logger, AccountId, symbol, ex);
-            return Failed(position, IngestErrorReason.Unknown, $"{ex.GetType().Name}: {ex.Message}");
+            return Failed(position, BinanceFailureKind.Unexpected, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
@@ -752,16 +752,16 @@ public sealed class FillIngestGrain(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Failed(none, IngestErrorReason.Http, "tick deadline reached while re-scanning");
+            return Failed(none, BinanceFailureKind.Http, "tick deadline reached while re-scanning");
         }
         catch (Exception ex)
         {
             IngestLog.FetchUnexpected(logger, AccountId, symbol, ex);
-            return Failed(none, IngestErrorReason.Unknown, $"{ex.GetType().Name}: {ex.Message}");
+            return Failed(none, BinanceFailureKind.Unexpected, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
-    private static FetchResult Failed(FetchPosition position, IngestErrorReason reason, string detail) =>
+    private static FetchResult Failed(FetchPosition position, BinanceFailureKind reason, string detail) =>
         new([], [], position, reason, detail, 0);
 
     private async Task SaveAsync(CancellationToken cancellationToken)
@@ -905,14 +905,6 @@ public sealed class FillIngestGrain(
             // Visible in /healthz regardless.
         }
     }
-
-    private static string ReasonLabel(IngestErrorReason reason) => reason switch
-    {
-        IngestErrorReason.Http => "http",
-        IngestErrorReason.Parse => "parse",
-        IngestErrorReason.Cursor => "cursor",
-        _ => "unknown",
-    };
 
     private static string FormatKey((long TradeId, long TsMs) key) =>
         string.Create(CultureInfo.InvariantCulture, $"({key.TradeId}, {key.TsMs})");

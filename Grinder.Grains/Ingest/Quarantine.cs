@@ -10,9 +10,6 @@ namespace Grinder.Grains.Ingest;
 /// </summary>
 public static class Quarantine
 {
-    /// <summary>The runbook reason a quarantined row is counted under.</summary>
-    private const string Reason = "parse";
-
     /// <summary>Adds the rows not already listed and counts them; returns them (the caller logs exactly these).</summary>
     public static IReadOnlyList<RejectedRow> Add(FillIngestState state, IEnumerable<RejectedRow> rows, int limit, long nowMs)
     {
@@ -31,7 +28,7 @@ public static class Quarantine
 
         if (added is not null)
         {
-            state.Errors[Reason] = state.Errors.GetValueOrDefault(Reason) + added.Count;
+            state.Errors[RunbookReason.Parse] = state.Errors.GetValueOrDefault(RunbookReason.Parse) + added.Count;
         }
 
         if (state.Quarantine.Count > limit)
