@@ -42,9 +42,7 @@ public sealed class FillIngestState
     [Id(8)]
     public List<QuarantinedRow> Quarantine { get; set; } = [];
 
-    /// <summary>Rows ever quarantined, including those dropped from <see cref="Quarantine"/>.</summary>
-    [Id(9)]
-    public long QuarantinedTotal { get; set; }
+    // Id(9) held a count of rows ever quarantined that nothing read; not to be reused (states written with it still load).
 
     /// <summary>Successful saves; orders the snapshots reported to the metrics grain.</summary>
     [Id(10)]

@@ -12,7 +12,7 @@ namespace Grinder.Grains.Binance;
 /// <param name="ErrorDetail">Operator-facing text: path, status, Binance code; never the query, key or signature.</param>
 /// <param name="Requests">HTTP requests made, including clock synchronisation.</param>
 /// <param name="BinanceCode">The <c>code</c> of a Binance error body, when there was one (e.g. -1125 for a listenKey that does not exist).</param>
-public sealed record BinanceResponse(ReadOnlyMemory<byte> Body, IngestErrorReason? Error, string? ErrorDetail, int Requests, long? BinanceCode = null)
+public sealed record BinanceResponse(ReadOnlyMemory<byte> Body, BinanceFailureKind? Error, string? ErrorDetail, int Requests, long? BinanceCode = null)
 {
     public bool IsSuccess => Error is null;
 }
@@ -80,7 +80,7 @@ public sealed partial class BinanceRestClient
         ArgumentNullException.ThrowIfNull(credentials);
         if (!credentials.IsComplete)
         {
-            return new BinanceResponse(default, IngestErrorReason.Http, $"no API key/secret configured for {path}", 0);
+            return new BinanceResponse(default, BinanceFailureKind.Http, $"no API key/secret configured for {path}", 0);
         }
 
         var requests = 0;
@@ -133,7 +133,7 @@ public sealed partial class BinanceRestClient
         ArgumentNullException.ThrowIfNull(credentials);
         if (string.IsNullOrEmpty(credentials.ApiKey))
         {
-            return new BinanceResponse(default, IngestErrorReason.Http, $"no API key configured for {BinanceEndpoints.ListenKey}", 0);
+            return new BinanceResponse(default, BinanceFailureKind.Http, $"no API key configured for {BinanceEndpoints.ListenKey}", 0);
         }
 
         var method = keepAlive ? BinanceEndpoints.ListenKeyKeepAlive : BinanceEndpoints.ListenKeyStart;
@@ -162,11 +162,11 @@ public sealed partial class BinanceRestClient
                 return response with { ErrorDetail = "server time: " + response.ErrorDetail };
             }
 
-            if (!TryReadServerTime(response.Body.Span, out var serverTime))
+            if (!BinanceServerClock.TryReadServerTime(response.Body.Span, out var serverTime))
             {
                 return response with
                 {
-                    Error = IngestErrorReason.Parse,
+                    Error = BinanceFailureKind.Parse,
                     ErrorDetail = $"server time: response of {BinanceEndpoints.Time} has no numeric serverTime",
                 };
             }
@@ -220,12 +220,12 @@ public sealed partial class BinanceRestClient
             if (!response.IsSuccessStatusCode)
             {
                 var (errorBody, _) = await ReadBodyAsync(response, ErrorBodyLimit, timeout.Token).ConfigureAwait(false);
-                var code = TradeRowParser.TryReadBinanceErrorCode(errorBody.Span);
-                var binanceError = TradeRowParser.TryReadBinanceError(errorBody.Span);
+                var code = BinanceErrorBody.TryReadCode(errorBody.Span);
+                var binanceError = BinanceErrorBody.TryDescribe(errorBody.Span);
                 var detail = $"HTTP {(int)response.StatusCode} from {path}" + (binanceError is null ? string.Empty : ": Binance " + binanceError);
                 detail = Redact(detail, credentials, signature);
                 LogRequestFailed(_logger, path, (int)response.StatusCode, detail);
-                return new SendResult(new BinanceResponse(default, IngestErrorReason.Http, detail, 1), code);
+                return new SendResult(new BinanceResponse(default, BinanceFailureKind.Http, detail, 1), code);
             }
 
             var (body, oversized) = await ReadBodyAsync(response, _options.MaxResponseBytes, timeout.Token).ConfigureAwait(false);
@@ -233,7 +233,7 @@ public sealed partial class BinanceRestClient
             {
                 var detail = $"response of {path} is larger than {_options.MaxResponseBytes} bytes";
                 LogRequestFailed(_logger, path, (int)response.StatusCode, detail);
-                return new SendResult(new BinanceResponse(default, IngestErrorReason.Parse, detail, 1), null);
+                return new SendResult(new BinanceResponse(default, BinanceFailureKind.Parse, detail, 1), null);
             }
 
             return new SendResult(new BinanceResponse(body, null, null, 1), null);
@@ -242,20 +242,20 @@ public sealed partial class BinanceRestClient
         {
             var detail = $"timeout after {_options.RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s on {path}";
             LogRequestFailed(_logger, path, 0, detail);
-            return new SendResult(new BinanceResponse(default, IngestErrorReason.Http, detail, 1), null);
+            return new SendResult(new BinanceResponse(default, BinanceFailureKind.Http, detail, 1), null);
         }
         catch (HttpRequestException ex)
         {
             var detail = Redact($"transport failure on {path}: {ex.HttpRequestError} ({ex.Message})", credentials, signature);
             LogRequestFailed(_logger, path, 0, detail);
-            return new SendResult(new BinanceResponse(default, IngestErrorReason.Http, detail, 1), null);
+            return new SendResult(new BinanceResponse(default, BinanceFailureKind.Http, detail, 1), null);
         }
         catch (IOException ex)
         {
             // Connection reset while reading the body.
             var detail = Redact($"transport failure reading {path}: {ex.Message}", credentials, signature);
             LogRequestFailed(_logger, path, 0, detail);
-            return new SendResult(new BinanceResponse(default, IngestErrorReason.Http, detail, 1), null);
+            return new SendResult(new BinanceResponse(default, BinanceFailureKind.Http, detail, 1), null);
         }
     }
 
@@ -333,9 +333,6 @@ public sealed partial class BinanceRestClient
 
         return null;
     }
-
-    private static bool TryReadServerTime(ReadOnlySpan<byte> body, out long serverTime) =>
-        TradeRowParser.TryReadTopLevelInt64(body, "serverTime"u8, out serverTime) && serverTime > 0;
 
     /// <summary>Removes the key, the secret and the signature from text that came from outside (exception or exchange messages).</summary>
     internal static string Redact(string text, BinanceCredentials? credentials, string? signature)

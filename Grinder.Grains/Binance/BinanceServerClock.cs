@@ -85,6 +85,10 @@ public sealed class BinanceServerClock
         }
     }
 
+    /// <summary>Reads the answer of <c>GET /fapi/v1/time</c>, <c>{"serverTime":1499827319559}</c> (Binance docs); false unless it holds a positive time.</summary>
+    public static bool TryReadServerTime(ReadOnlySpan<byte> body, out long serverTime) =>
+        BinanceJson.TryReadTopLevelInt64(body, "serverTime"u8, out serverTime) && serverTime > 0;
+
     /// <summary>Marks the offset stale, e.g. after Binance answered -1021.</summary>
     public void Invalidate()
     {

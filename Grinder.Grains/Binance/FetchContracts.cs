@@ -1,14 +1,5 @@
 namespace Grinder.Grains.Binance;
 
-/// <summary>Runbook error reasons (label <c>reason</c> of <c>grinder_fill_ingest_errors_total</c>).</summary>
-public enum IngestErrorReason
-{
-    Http,
-    Parse,
-    Cursor,
-    Unknown,
-}
-
 /// <summary>Where to read next for one (account, symbol).</summary>
 /// <param name="LastTradeId">Highest trade id already read (valid or rejected); null while bootstrapping.</param>
 /// <param name="LastTimeMs">Time of that trade (the second element of the runbook's cursor tuple).</param>
@@ -31,7 +22,7 @@ public sealed record FetchResult(
     IReadOnlyList<ParsedTrade> Trades,
     IReadOnlyList<RejectedRow> Rejected,
     FetchPosition Next,
-    IngestErrorReason? Error,
+    BinanceFailureKind? Error,
     string? ErrorDetail,
     int Requests);
 

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 
@@ -38,7 +37,8 @@ public static class TradeRowParser
     /// <summary>Rejected rows keep at most this many characters of their raw JSON.</summary>
     public const int RawMaxChars = 512;
 
-    private const int MaxNumberLength = 64;
+    // Size of the buffer escaped string values are unescaped into: the longest value read here, an amount, fits.
+    private const int MaxNumberLength = StrictDecimal.MaxLength;
     private const int MaxAssetLength = 20;
 
     [Flags]
@@ -238,7 +238,7 @@ public static class TradeRowParser
                 if ((seen & field) != 0)
                 {
                     error ??= "duplicate field: " + Name(field);
-                    SkipValue(ref reader);
+                    BinanceJson.SkipValue(ref reader);
                     continue;
                 }
 
@@ -358,7 +358,7 @@ public static class TradeRowParser
 
                     break;
                 default:
-                    SkipValue(ref reader);
+                    BinanceJson.SkipValue(ref reader);
                     break;
             }
         }
@@ -444,20 +444,12 @@ public static class TradeRowParser
         return "unknown";
     }
 
-    private static void SkipValue(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-        {
-            reader.Skip();
-        }
-    }
-
     private static bool ReadPositiveLong(ref Utf8JsonReader reader, string name, ref string? error, out long value)
     {
         value = 0;
         if (reader.TokenType != JsonTokenType.Number)
         {
-            SkipValue(ref reader);
+            BinanceJson.SkipValue(ref reader);
             error ??= name + ": expected a JSON number";
             return false;
         }
@@ -488,7 +480,7 @@ public static class TradeRowParser
                 value = false;
                 return true;
             default:
-                SkipValue(ref reader);
+                BinanceJson.SkipValue(ref reader);
                 error ??= name + ": expected true or false";
                 value = false;
                 return false;
@@ -501,7 +493,7 @@ public static class TradeRowParser
         value = default;
         if (reader.TokenType != JsonTokenType.String)
         {
-            SkipValue(ref reader);
+            BinanceJson.SkipValue(ref reader);
             error ??= name + ": expected a JSON string";
             return false;
         }
@@ -545,7 +537,7 @@ public static class TradeRowParser
             return false;
         }
 
-        var problem = TryParseStrictDecimal(text, out value);
+        var problem = StrictDecimal.TryParse(text, out value);
         if (problem is not null)
         {
             error ??= name + ": " + problem;
@@ -553,63 +545,6 @@ public static class TradeRowParser
         }
 
         return true;
-    }
-
-    /// <summary>
-    /// Accepts only <c>-?digits(.digits)?</c>, as Binance prints amounts: no sign '+', exponent, whitespace, thousands
-    /// separator, NaN or Infinity, whatever the host culture. Returns null on success or a short problem description.
-    /// </summary>
-    public static string? TryParseStrictDecimal(ReadOnlySpan<byte> text, out decimal value)
-    {
-        value = 0;
-        if (text.IsEmpty)
-        {
-            return "empty";
-        }
-
-        if (text.Length > MaxNumberLength)
-        {
-            return "too long";
-        }
-
-        var i = text[0] == (byte)'-' ? 1 : 0;
-        var intStart = i;
-        while (i < text.Length && IsDigit(text[i]))
-        {
-            i++;
-        }
-
-        if (i == intStart)
-        {
-            return "not a plain decimal number";
-        }
-
-        if (i < text.Length && text[i] == (byte)'.')
-        {
-            var fracStart = ++i;
-            while (i < text.Length && IsDigit(text[i]))
-            {
-                i++;
-            }
-
-            if (i == fracStart)
-            {
-                return "not a plain decimal number";
-            }
-        }
-
-        if (i != text.Length)
-        {
-            return "not a plain decimal number";
-        }
-
-        // 'F' = fixed notation, invariant by construction (Utf8Parser never reads the culture).
-        if (!Utf8Parser.TryParse(text, out value, out var consumed, 'F') || consumed != text.Length)
-        {
-            return "out of decimal range";
-        }
-
-        return null;
     }
 
     private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
@@ -645,7 +580,7 @@ public static class TradeRowParser
         switch (body[0])
         {
             case (byte)'{':
-                var error = TryReadBinanceError(body);
+                var error = BinanceErrorBody.TryDescribe(body);
                 return error is null
                     ? "response is a JSON object, expected a JSON array"
                     : "response is a Binance error object, expected a JSON array: " + error;
@@ -656,97 +591,12 @@ public static class TradeRowParser
         }
     }
 
-    /// <summary>Reads <c>{"code":..,"msg":".."}</c> (Binance's error body) into a short, safe text, or null.</summary>
-    public static string? TryReadBinanceError(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 8 });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-
-            long? code = null;
-            string? message = null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isCode = reader.ValueTextEquals("code"u8);
-                var isMsg = reader.ValueTextEquals("msg"u8);
-                reader.Read();
-                if (isCode && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var c))
-                {
-                    code = c;
-                }
-                else if (isMsg && reader.TokenType == JsonTokenType.String)
-                {
-                    message = reader.GetString();
-                }
-                else
-                {
-                    SkipValue(ref reader);
-                }
-            }
-
-            if (code is null)
-            {
-                return null;
-            }
-
-            return message is null ? $"code {code}" : $"code {code} '{Truncate(Printable(message), 200)}'";
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>The Binance error code of an error body, or null.</summary>
-    public static long? TryReadBinanceErrorCode(ReadOnlySpan<byte> body) =>
-        TryReadTopLevelInt64(body, "code"u8, out var code) ? code : null;
-
-    /// <summary>Reads an integer property of a top-level JSON object (<c>code</c> of an error, <c>serverTime</c>).</summary>
-    public static bool TryReadTopLevelInt64(ReadOnlySpan<byte> body, ReadOnlySpan<byte> name, out long value)
-    {
-        value = 0;
-        try
-        {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 8 });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return false;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var match = reader.ValueTextEquals(name);
-                reader.Read();
-                if (match)
-                {
-                    return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out value);
-                }
-
-                SkipValue(ref reader);
-            }
-
-            return false;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
     private static string ShortJsonError(JsonException ex)
     {
         // JsonException messages carry only positions and the offending character, never request data.
         var message = ex.Message;
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return Truncate(cut > 0 ? message[..cut] : message, 160);
+        return BinanceJson.Truncate(cut > 0 ? message[..cut] : message, 160);
     }
 
     private static string Raw(ReadOnlySpan<byte> slice)
@@ -756,19 +606,6 @@ public static class TradeRowParser
         var text = Encoding.UTF8.GetString(slice[..take]);
         return text.Length > RawMaxChars || take < slice.Length ? text[..Math.Min(text.Length, RawMaxChars)] + "…" : text;
     }
-
-    private static string Printable(string text)
-    {
-        var builder = new StringBuilder(text.Length);
-        foreach (var c in text)
-        {
-            builder.Append(char.IsControl(c) ? ' ' : c);
-        }
-
-        return builder.ToString();
-    }
-
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 
     /// <summary>Reuses the string of the commission asset seen last (a page usually has one or two assets).</summary>
     private struct AssetCache

@@ -67,7 +67,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         }
         catch (Exception ex)
         {
-            run.Fail(IngestErrorReason.Unknown, $"unexpected {ex.GetType().Name} while {doing} {BinanceEndpoints.UserTrades}");
+            run.Fail(BinanceFailureKind.Unexpected, $"unexpected {ex.GetType().Name} while {doing} {BinanceEndpoints.UserTrades}");
             LogUnexpected(_logger, symbol, ex);
         }
     }
@@ -143,7 +143,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         if (parsed.PageError is not null)
         {
             LogPageInvalid(_logger, symbol, parsed.PageError);
-            run.Fail(IngestErrorReason.Parse, $"{BinanceEndpoints.UserTrades} {symbol}: {parsed.PageError}");
+            run.Fail(BinanceFailureKind.Parse, $"{BinanceEndpoints.UserTrades} {symbol}: {parsed.PageError}");
             return null;
         }
 
@@ -230,7 +230,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
             if (full)
             {
                 // A full page of rows without one readable id: moving the window on could skip unseen rows.
-                run.Fail(IngestErrorReason.Parse, $"{BinanceEndpoints.UserTrades} {request.Symbol}: a full page without a readable trade id in window {windowStart}..{windowEnd}");
+                run.Fail(BinanceFailureKind.Parse, $"{BinanceEndpoints.UserTrades} {request.Symbol}: a full page without a readable trade id in window {windowStart}..{windowEnd}");
                 return;
             }
 
@@ -273,7 +273,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
 
         public int Requests { get; set; }
 
-        public IngestErrorReason? Error { get; private set; }
+        public BinanceFailureKind? Error { get; private set; }
 
         public string? ErrorDetail { get; private set; }
 
@@ -297,7 +297,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
             }
         }
 
-        public void Fail(IngestErrorReason reason, string detail)
+        public void Fail(BinanceFailureKind reason, string detail)
         {
             Error = reason;
             ErrorDetail = detail;

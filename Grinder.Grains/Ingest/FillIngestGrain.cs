@@ -3,6 +3,7 @@ using System.Globalization;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Binance.Stream;
 using Grinder.Grains.Ledger;
+using Grinder.Grains.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -328,7 +329,7 @@ public sealed class FillIngestGrain(
             working.LastSaveMs,
             working.Polls,
             symbols,
-            working.Quarantine.ToList(),
+            Quarantine.Rows(working),
             totals.ByAsset.Where(pair => pair.Value.Fees != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Fees, StringComparer.Ordinal),
             totals.ByAsset.Where(pair => pair.Value.Rebates != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Rebates, StringComparer.Ordinal),
             totals.Count,
@@ -371,18 +372,13 @@ public sealed class FillIngestGrain(
     }
 
     /// <summary>
-    /// Moves only when the stored state is exactly where this activation stands, so the activation on the owner continues
-    /// from it. Not while saves fail (the stored position is older than memory: only re-reads, but pointless ones), nor while
-    /// the monotonic rule keeps a stored position ahead of the one this activation reads from (a position moved by hand: the
-    /// owner would start from it and skip what lies between). Migration waits until this activation is idle; the owner goes
-    /// along as placement hint, so the director does not pick anew from a different view of the cluster.
+    /// Moves when <see cref="AccountMove"/> says so. Migration waits until this activation is idle; the owner goes along as
+    /// placement hint, so the director does not pick anew from a different view of the cluster.
     /// </summary>
     private void MoveToOwnerIfElsewhere()
     {
-        if (lastSaveError is not null
-            || !ContinuesFromStoredState()
-            || placement.OwnerOf(this.GetGrainId()) is not { } owner
-            || owner.Equals(GrainContext.Address.SiloAddress))
+        if (AccountMove.Target(lastSaveError is not null, stored.State?.Symbols, working.Symbols, placement.OwnerOf(this.GetGrainId()), GrainContext.Address.SiloAddress)
+            is not { } owner)
         {
             movingTo = null;
             return;
@@ -403,13 +399,6 @@ public sealed class FillIngestGrain(
         {
             RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         }
-    }
-
-    // After a clean save or an adopted state, every position in memory is the stored one (SymbolCursor is a value record).
-    private bool ContinuesFromStoredState()
-    {
-        var saved = stored.State?.Symbols;
-        return saved is not null && working.Symbols.All(pair => saved.TryGetValue(pair.Key, out var cursor) && cursor == pair.Value);
     }
 
     private async Task TryLoadAsync(CancellationToken cancellationToken)
@@ -646,7 +635,7 @@ public sealed class FillIngestGrain(
         var added = QuarantineRows(result.Rejected, nowMs);
         if (result.Error is { } reason)
         {
-            var label = ReasonLabel(reason);
+            var label = RunbookReason.Of(reason);
             Increment(working.Errors, label);
             IngestLog.IngestError(logger, AccountId, symbol, label, result.ErrorDetail ?? string.Empty);
             return label;
@@ -671,7 +660,6 @@ public sealed class FillIngestGrain(
             IngestLog.ParseErrorsNotLogged(logger, AccountId, added.Count - MaxLoggedRejects);
         }
 
-        Increment(working.Errors, "parse", added.Count);
         return added.Count;
     }
 
@@ -736,7 +724,7 @@ public sealed class FillIngestGrain(
         var position = new FetchPosition(cursor.LastTradeId, cursor.LastTsMs, cursor.BootstrapFromMs, cursor.ResumeInclusive);
         if (cancellationToken.IsCancellationRequested)
         {
-            return Failed(position, IngestErrorReason.Http, "tick deadline reached before this symbol");
+            return Failed(position, BinanceFailureKind.Http, "tick deadline reached before this symbol");
         }
 
         try
@@ -745,13 +733,13 @@ public sealed class FillIngestGrain(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Failed(position, IngestErrorReason.Http, "tick deadline reached while reading the exchange");
+            return Failed(position, BinanceFailureKind.Http, "tick deadline reached while reading the exchange");
         }
         catch (Exception ex)
         {
             // The fetcher reports exchange faults itself; anything else is a bug we count rather than crash on.
             IngestLog.FetchUnexpected(logger, AccountId, symbol, ex);
-            return Failed(position, IngestErrorReason.Unknown, $"{ex.GetType().Name}: {ex.Message}");
+            return Failed(position, BinanceFailureKind.Unexpected, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
@@ -764,16 +752,16 @@ public sealed class FillIngestGrain(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Failed(none, IngestErrorReason.Http, "tick deadline reached while re-scanning");
+            return Failed(none, BinanceFailureKind.Http, "tick deadline reached while re-scanning");
         }
         catch (Exception ex)
         {
             IngestLog.FetchUnexpected(logger, AccountId, symbol, ex);
-            return Failed(none, IngestErrorReason.Unknown, $"{ex.GetType().Name}: {ex.Message}");
+            return Failed(none, BinanceFailureKind.Unexpected, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
-    private static FetchResult Failed(FetchPosition position, IngestErrorReason reason, string detail) =>
+    private static FetchResult Failed(FetchPosition position, BinanceFailureKind reason, string detail) =>
         new([], [], position, reason, detail, 0);
 
     private async Task SaveAsync(CancellationToken cancellationToken)
@@ -850,7 +838,7 @@ public sealed class FillIngestGrain(
 
         var adopted = Clone(fresh.State ?? new FillIngestState());
         adopted.LedgerFormat = 1;
-        Increment(adopted.Errors, "parse", Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit));
+        Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit);
         foreach (var symbol in ReadPositions.Reconcile(adopted, working.Symbols))
         {
             symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, "cursor");
@@ -918,14 +906,6 @@ public sealed class FillIngestGrain(
         }
     }
 
-    private static string ReasonLabel(IngestErrorReason reason) => reason switch
-    {
-        IngestErrorReason.Http => "http",
-        IngestErrorReason.Parse => "parse",
-        IngestErrorReason.Cursor => "cursor",
-        _ => "unknown",
-    };
-
     private static string FormatKey((long TradeId, long TsMs) key) =>
         string.Create(CultureInfo.InvariantCulture, $"({key.TradeId}, {key.TsMs})");
 
@@ -948,7 +928,6 @@ public sealed class FillIngestGrain(
         UpdatedAtMs = source.UpdatedAtMs,
         LastSaveMs = source.LastSaveMs,
         Quarantine = [.. source.Quarantine],
-        QuarantinedTotal = source.QuarantinedTotal,
         SaveCount = source.SaveCount,
         ReconcileRuns = source.ReconcileRuns,
         FeesByAsset = new Dictionary<string, decimal>(source.FeesByAsset, StringComparer.Ordinal),

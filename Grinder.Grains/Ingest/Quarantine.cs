@@ -3,13 +3,14 @@ using Grinder.Grains.Binance;
 namespace Grinder.Grains.Ingest;
 
 /// <summary>
-/// The bounded list of rows that failed validation, kept in the account state for <c>/healthz</c>. A row is counted
-/// (one <c>parse</c> error) when it first enters: the same row read again (a re-read, the re-scan) is not counted twice
-/// while it is still listed. Oldest rows are dropped first; <see cref="FillIngestState.QuarantinedTotal"/> keeps the count.
+/// The bounded list of rows that failed validation, kept in the account state for <c>/healthz</c>, with its counts and its
+/// per-symbol view. A row is counted (one <c>parse</c> error in <see cref="FillIngestState.Errors"/>) when it first enters:
+/// the same row read again (a re-read, the re-scan) is not counted twice while it is still listed. Oldest rows are dropped
+/// first; the count stays.
 /// </summary>
 public static class Quarantine
 {
-    /// <summary>Adds the rows not already listed; returns them (the caller counts and logs exactly these).</summary>
+    /// <summary>Adds the rows not already listed and counts them; returns them (the caller logs exactly these).</summary>
     public static IReadOnlyList<RejectedRow> Add(FillIngestState state, IEnumerable<RejectedRow> rows, int limit, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -22,8 +23,12 @@ public static class Quarantine
             }
 
             state.Quarantine.Add(new QuarantinedRow(row.Symbol, row.TradeId, row.Reason, row.Raw, nowMs));
-            state.QuarantinedTotal++;
             (added ??= []).Add(row);
+        }
+
+        if (added is not null)
+        {
+            state.Errors[RunbookReason.Parse] = state.Errors.GetValueOrDefault(RunbookReason.Parse) + added.Count;
         }
 
         if (state.Quarantine.Count > limit)
@@ -36,7 +41,7 @@ public static class Quarantine
 
     /// <summary>
     /// After a write conflict: rows this activation quarantined that the adopted state lacks go into it (it keeps reading
-    /// from its own position, past them, so nothing would bring them back). Returns how many were added.
+    /// from its own position, past them, so nothing would bring them back), counted there. Returns how many were added.
     /// </summary>
     public static int Merge(FillIngestState adopted, IEnumerable<QuarantinedRow> ours, int limit)
     {
@@ -49,6 +54,9 @@ public static class Quarantine
 
         return added;
     }
+
+    /// <summary>The listed rows, oldest first: a copy, for <c>/healthz</c>.</summary>
+    public static IReadOnlyList<QuarantinedRow> Rows(FillIngestState state) => [.. state.Quarantine];
 
     /// <summary>Rows listed for <paramref name="symbol"/>.</summary>
     public static int CountFor(FillIngestState state, string symbol) => state.Quarantine.Count(row => row.Symbol == symbol);

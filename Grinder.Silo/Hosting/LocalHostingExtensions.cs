@@ -1,5 +1,6 @@
 using Grinder.Grains;
 using Grinder.Grains.Ledger;
+using Grinder.Grains.Placement;
 using Grinder.Silo.Ledger;
 using Grinder.Silo.Storage;
 using Orleans.Runtime.Hosting;

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Grinder.Grains;
 using Grinder.Grains.Ledger;
+using Grinder.Grains.Placement;
 using Grinder.Silo.Ledger;
 using Grinder.Silo.Storage;
 using Npgsql;

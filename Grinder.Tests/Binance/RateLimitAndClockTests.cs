@@ -33,7 +33,7 @@ public sealed class RateLimitAndClockTests(FakeExchangeFixture fixture) : IDispo
         var limited = await _client.FetchAsync(accountA, Symbol, new FetchPosition(tradesA[0].Id - 1, 0, null, false));
         var otherAccount = await _client.FetchAsync(accountB, Symbol, new FetchPosition(tradesB[0].Id - 1, 0, null, false));
 
-        Assert.Equal(IngestErrorReason.Http, limited.Error);
+        Assert.Equal(BinanceFailureKind.Http, limited.Error);
         Assert.Null(otherAccount.Error);
         Assert.Equal(tradesB.Select(t => t.Id), otherAccount.Trades.Select(t => t.Id));
 
@@ -97,7 +97,7 @@ public sealed class RateLimitAndClockTests(FakeExchangeFixture fixture) : IDispo
 
         var result = await _client.FetchAsync(account, Symbol, new FetchPosition(trades[0].Id - 1, 0, null, false));
 
-        Assert.Equal(IngestErrorReason.Http, result.Error);
+        Assert.Equal(BinanceFailureKind.Http, result.Error);
         Assert.StartsWith("HTTP 400 from /fapi/v1/userTrades: Binance code -1021", result.ErrorDetail);
         Assert.Equal([-1021, -1021], (await _exchange.UserTradesRequestsAsync(account, 2)).Select(r => r.ErrorCode));
         _client.AssertCleanRun(_exchange, account);

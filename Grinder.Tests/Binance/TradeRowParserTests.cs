@@ -230,7 +230,7 @@ public sealed class TradeRowParserTests
     [InlineData("-0", "0")]
     public void Strict_decimal_accepts_plain_numbers(string text, string expected)
     {
-        Assert.Null(TradeRowParser.TryParseStrictDecimal(Encoding.ASCII.GetBytes(text), out var value));
+        Assert.Null(StrictDecimal.TryParse(Encoding.ASCII.GetBytes(text), out var value));
         Assert.Equal(decimal.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), value);
     }
 
@@ -242,6 +242,6 @@ public sealed class TradeRowParserTests
     [InlineData("١٢")] // Arabic-Indic digits: char.IsDigit says yes, Binance never sends them
     public void Strict_decimal_refuses_anything_else(string text)
     {
-        Assert.NotNull(TradeRowParser.TryParseStrictDecimal(Encoding.UTF8.GetBytes(text), out _));
+        Assert.NotNull(StrictDecimal.TryParse(Encoding.UTF8.GetBytes(text), out _));
     }
 }

@@ -18,23 +18,23 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
 
     public static IEnumerable<object[]> Faults =>
     [
-        [FakeFaultKind.Status, 500, IngestErrorReason.Http, "HTTP 500 from /fapi/v1/userTrades: Binance code -1000"],
-        [FakeFaultKind.Status, 400, IngestErrorReason.Http, "HTTP 400 from /fapi/v1/userTrades: Binance code -1000"],
-        [FakeFaultKind.ServiceUnavailable503, 503, IngestErrorReason.Http, "HTTP 503 from /fapi/v1/userTrades"],
-        [FakeFaultKind.RateLimited429, 429, IngestErrorReason.Http, "HTTP 429 from /fapi/v1/userTrades: Binance code -1003"],
-        [FakeFaultKind.Banned418, 418, IngestErrorReason.Http, "HTTP 418 from /fapi/v1/userTrades: Binance code -1003"],
-        [FakeFaultKind.HtmlErrorPage, 502, IngestErrorReason.Http, "HTTP 502 from /fapi/v1/userTrades"],
-        [FakeFaultKind.HtmlErrorPage, 200, IngestErrorReason.Parse, "/fapi/v1/userTrades ETHUSDT: response is HTML/XML, expected a JSON array"],
-        [FakeFaultKind.TruncatedJson, 200, IngestErrorReason.Parse, "/fapi/v1/userTrades ETHUSDT: malformed or truncated JSON"],
-        [FakeFaultKind.NonArrayJson, 200, IngestErrorReason.Parse, "/fapi/v1/userTrades ETHUSDT: response is a JSON object, expected a JSON array"],
-        [FakeFaultKind.OversizedBody, 200, IngestErrorReason.Parse, "response of /fapi/v1/userTrades is larger than 4194304 bytes"], // the fake pads to 32 MB
-        [FakeFaultKind.Delay, 200, IngestErrorReason.Http, "timeout after 1 s on /fapi/v1/userTrades"],
+        [FakeFaultKind.Status, 500, BinanceFailureKind.Http, "HTTP 500 from /fapi/v1/userTrades: Binance code -1000"],
+        [FakeFaultKind.Status, 400, BinanceFailureKind.Http, "HTTP 400 from /fapi/v1/userTrades: Binance code -1000"],
+        [FakeFaultKind.ServiceUnavailable503, 503, BinanceFailureKind.Http, "HTTP 503 from /fapi/v1/userTrades"],
+        [FakeFaultKind.RateLimited429, 429, BinanceFailureKind.Http, "HTTP 429 from /fapi/v1/userTrades: Binance code -1003"],
+        [FakeFaultKind.Banned418, 418, BinanceFailureKind.Http, "HTTP 418 from /fapi/v1/userTrades: Binance code -1003"],
+        [FakeFaultKind.HtmlErrorPage, 502, BinanceFailureKind.Http, "HTTP 502 from /fapi/v1/userTrades"],
+        [FakeFaultKind.HtmlErrorPage, 200, BinanceFailureKind.Parse, "/fapi/v1/userTrades ETHUSDT: response is HTML/XML, expected a JSON array"],
+        [FakeFaultKind.TruncatedJson, 200, BinanceFailureKind.Parse, "/fapi/v1/userTrades ETHUSDT: malformed or truncated JSON"],
+        [FakeFaultKind.NonArrayJson, 200, BinanceFailureKind.Parse, "/fapi/v1/userTrades ETHUSDT: response is a JSON object, expected a JSON array"],
+        [FakeFaultKind.OversizedBody, 200, BinanceFailureKind.Parse, "response of /fapi/v1/userTrades is larger than 4194304 bytes"], // the fake pads to 32 MB
+        [FakeFaultKind.Delay, 200, BinanceFailureKind.Http, "timeout after 1 s on /fapi/v1/userTrades"],
     ];
 
     [Theory]
     [MemberData(nameof(Faults))]
     public async Task A_faulty_page_is_reported_leaves_the_cursor_in_place_and_the_next_poll_reads_everything(
-        FakeFaultKind kind, int status, IngestErrorReason expected, string detailStart)
+        FakeFaultKind kind, int status, BinanceFailureKind expected, string detailStart)
     {
         var account = fixture.NewCredentials();
         var generated = _exchange.GenerateTrades(account.ApiKey, Symbol, 50, seed: 31);
@@ -96,7 +96,7 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
 
         var result = await _client.FetchAsync(account, Symbol, start);
 
-        Assert.Equal(IngestErrorReason.Parse, result.Error);
+        Assert.Equal(BinanceFailureKind.Parse, result.Error);
         Assert.StartsWith("/fapi/v1/userTrades ETHUSDT: malformed or truncated JSON", result.ErrorDetail);
         Assert.Equal(generated.Take(1000).Select(t => t.Id), result.Trades.Select(t => t.Id));
         Assert.Equal(new FetchPosition(generated[999].Id, generated[999].TimeMs, null, ResumeInclusive: true), result.Next);
@@ -111,7 +111,7 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
 
         var result = await _client.FetchAsync(stranger, Symbol, new FetchPosition(1000, 0, null, false));
 
-        Assert.Equal(IngestErrorReason.Http, result.Error);
+        Assert.Equal(BinanceFailureKind.Http, result.Error);
         Assert.StartsWith("HTTP 401 from /fapi/v1/userTrades: Binance code -2015", result.ErrorDetail);
         Assert.DoesNotContain("not-registered-key-1234", result.ErrorDetail);
         _client.AssertCleanRun(_exchange, stranger);
@@ -125,7 +125,7 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
 
         var result = await _client.FetchAsync(wrongSecret, Symbol, new FetchPosition(1000, 0, null, false));
 
-        Assert.Equal(IngestErrorReason.Http, result.Error);
+        Assert.Equal(BinanceFailureKind.Http, result.Error);
         Assert.StartsWith("HTTP 400 from /fapi/v1/userTrades: Binance code -1022", result.ErrorDetail);
         _client.AssertCleanRun(_exchange, account, wrongSecret);
     }
@@ -135,7 +135,7 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
     {
         var result = await _client.FetchAsync(new BinanceCredentials("", ""), Symbol, new FetchPosition(1000, 0, null, false));
 
-        Assert.Equal(IngestErrorReason.Http, result.Error);
+        Assert.Equal(BinanceFailureKind.Http, result.Error);
         Assert.Equal("no API key/secret configured for /fapi/v1/userTrades", result.ErrorDetail);
     }
 
@@ -152,7 +152,7 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
 
         var result = await client.FetchAsync(account, Symbol, new FetchPosition(5, 0, null, false));
 
-        Assert.Equal(IngestErrorReason.Http, result.Error);
+        Assert.Equal(BinanceFailureKind.Http, result.Error);
         Assert.StartsWith("server time: transport failure on /fapi/v1/time: ConnectionError", result.ErrorDetail);
         Assert.Equal(new FetchPosition(5, 0, null, false), result.Next);
         client.AssertCleanRun(_exchange, account);

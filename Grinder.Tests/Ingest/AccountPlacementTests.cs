@@ -2,6 +2,7 @@ using System.Globalization;
 using Grinder.FakeBinance;
 using Grinder.Grains;
 using Grinder.Grains.Ingest;
+using Grinder.Grains.Placement;
 using Grinder.Tests.Infrastructure;
 using Orleans.Runtime;
 using Orleans.TestingHost;

@@ -142,7 +142,7 @@ public sealed class ReadPositionsTests
         Assert.Equal(5, Quarantine.Add(state, rows, limit: 3, nowMs: 1).Count);
         Assert.Empty(Quarantine.Add(state, rows.Skip(3), limit: 3, nowMs: 2));
 
-        Assert.Equal(5, state.QuarantinedTotal);
+        Assert.Equal(5, state.Errors["parse"]);
         Assert.Equal([3L, 4L, 5L], state.Quarantine.Select(row => row.TradeId!.Value));
         Assert.Equal(3, Quarantine.CountFor(state, "BTCUSDT"));
         Assert.Equal(0, Quarantine.CountFor(state, "ETHUSDT"));
@@ -175,7 +175,7 @@ public sealed class ReadPositionsTests
 
         Assert.Equal(1, Quarantine.Merge(adopted, ours.Quarantine, limit: 10));
         Assert.Equal([1L, 9L], adopted.Quarantine.Select(row => row.TradeId!.Value));
-        Assert.Equal(2, adopted.QuarantinedTotal);
+        Assert.Equal(2, adopted.Errors["parse"]);
     }
 
     [Fact]

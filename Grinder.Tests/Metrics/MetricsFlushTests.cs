@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Grinder.Grains;
 using Grinder.Grains.Ingest;
+using Grinder.Grains.Placement;
 using Grinder.Silo.Hosting;
 using Grinder.Silo.Storage;
 using Grinder.Tests.Infrastructure;

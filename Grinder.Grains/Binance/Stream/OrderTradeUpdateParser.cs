@@ -201,7 +201,7 @@ public static class OrderTradeUpdateParser
             return name + ": not a string";
         }
 
-        var problem = TradeRowParser.TryParseStrictDecimal(Encoding.UTF8.GetBytes(element.GetString()!), out value);
+        var problem = StrictDecimal.TryParse(Encoding.UTF8.GetBytes(element.GetString()!), out value);
         return problem is null ? null : name + ": " + problem;
     }
 }

@@ -1,7 +1,7 @@
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
 
-namespace Grinder.Grains.Ingest;
+namespace Grinder.Grains.Placement;
 
 /// <summary>
 /// Account grains live on their rendezvous-hash owner among the cluster's silos (<see cref="AccountOwner"/>), so a cluster

@@ -1,22 +1,4 @@
-using Grinder.Grains.Ingest;
-
-namespace Grinder.Silo.Hosting;
-
-/// <summary>Account placement (<see cref="AccountPlacementStrategy"/>) for every hosting mode.</summary>
-public static class PlacementHostingExtensions
-{
-    /// <summary>
-    /// Registers the account placement director and the membership view the account grains move by. Part of each
-    /// hosting mode's cluster setup (<c>UseGrinderLocal</c>, <c>UseGrinderPostgres</c>), next to its clustering:
-    /// <c>FillIngestGrain</c> cannot activate without it.
-    /// </summary>
-    public static ISiloBuilder AddGrinderPlacement(this ISiloBuilder silo)
-    {
-        silo.AddPlacementDirector<AccountPlacementStrategy, AccountPlacementDirector>();
-        silo.Services.AddSingleton<IAccountPlacement, MembershipAccountPlacement>();
-        return silo;
-    }
-}
+namespace Grinder.Grains.Placement;
 
 /// <summary><see cref="IAccountPlacement"/> over this silo's view of cluster membership: the silos it sees as active.</summary>
 /// <remarks>Every account grain asks after every poll, from many threads at once; the cached view is one immutable object
