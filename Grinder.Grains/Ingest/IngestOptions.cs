@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Grinder.Grains.Ingest;
 
 /// <summary>Fill ingest settings (section <c>Grinder:Ingest</c>; the switch also comes from <c>FILL_INGEST_ENABLED</c>).</summary>
@@ -23,7 +21,6 @@ public sealed class IngestOptions
     public TimeSpan KeeperInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Most rejected rows kept per account for <c>/healthz</c>; older ones are dropped, their count is kept.</summary>
-    [Range(1, 10_000)]
     public int QuarantineLimit { get; set; } = 50;
 
     /// <summary>How often a symbol whose read position moved recently is read again by time window (the trailing re-scan).</summary>
@@ -65,6 +62,11 @@ public sealed class IngestOptions
         if (options.TickDeadline <= TimeSpan.Zero)
         {
             yield return "Grinder:Ingest:TickDeadline must be a positive TimeSpan";
+        }
+
+        if (options.QuarantineLimit is < 1 or > 10_000)
+        {
+            yield return "Grinder:Ingest:QuarantineLimit must be between 1 and 10000";
         }
 
         if (options.KeeperInterval <= TimeSpan.Zero)

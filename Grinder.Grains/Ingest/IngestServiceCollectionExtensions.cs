@@ -11,7 +11,7 @@ public static class IngestServiceCollectionExtensions
 {
     public static IServiceCollection AddGrinderIngest(this IServiceCollection services)
     {
-        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestOptions>>(new DelegateValidator<IngestOptions>(IngestOptions.Validate));
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>>(new DelegateValidator<MetricsOptions>(MetricsOptions.Validate));

@@ -9,6 +9,7 @@ public sealed class StartupTests
     [InlineData("Grinder__Ingest__PollInterval=-00:00:05", "Grinder:Ingest:PollInterval")]
     [InlineData("Grinder__Ingest__PollInterval=00:00:00", "Grinder:Ingest:PollInterval")]
     [InlineData("Grinder__Metrics__FlushInterval=00:00:00", "Grinder:Metrics:FlushInterval")]
+    [InlineData("Grinder__Ingest__QuarantineLimit=0", "Grinder:Ingest:QuarantineLimit")]
     [InlineData("Grinder__Orleans__SiloPort=70000", "Grinder:Orleans:SiloPort")]
     [InlineData("Grinder__Binance__BaseUrl=not-a-url", "Grinder:Binance:BaseUrl")]
     [InlineData("Grinder__Ingest__PollInterval=5s", "Grinder:Ingest:PollInterval")]
