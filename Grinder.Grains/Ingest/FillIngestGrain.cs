@@ -1,3 +1,4 @@
+using Grinder.Grains.Storage;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Grinder.Grains.Binance;
@@ -782,21 +783,24 @@ public sealed class FillIngestGrain(
         candidate.UpdatedAtMs = now;
 
         var attempt = new GrainState<FillIngestState>(candidate) { ETag = stored.ETag, RecordExists = stored.RecordExists };
-        try
+        var outcome = await StateWrite.WriteAsync(storage, StateName, this.GetGrainId(), attempt, Options.TickDeadline, cancellationToken);
+        if (outcome.Result == StateWriteResult.Conflict)
         {
-            await storage.WriteStateAsync(StateName, this.GetGrainId(), attempt).WaitAsync(Options.TickDeadline, cancellationToken);
-        }
-        catch (InconsistentStateException)
-        {
-            await AdoptStoredStateAsync(cancellationToken);
+            AdoptStoredState(outcome.Stored!);
             return;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || cancellationToken.IsCancellationRequested)
+
+        if (outcome.Error is { } ex)
         {
             // Nothing is lost: the fills are in the ledger, the positions in memory; the next poll saves them.
-            lastSaveError = $"{ex.GetType().Name}: {ex.Message}";
+            lastSaveError = (outcome.ConflictFirst ? "conflict, then re-read failed: " : string.Empty) + $"{ex.GetType().Name}: {ex.Message}";
             Increment(working.CursorSaves, "error");
-            Increment(working.CursorSaves, "rejected_non_monotonic", rejected.Count);
+            Increment(working.CursorSaves, "rejected_non_monotonic", outcome.ConflictFirst ? 0 : rejected.Count);
+            if (outcome.ConflictFirst)
+            {
+                IngestLog.SaveConflict(logger, AccountId);
+            }
+
             IngestLog.CursorSaveError(logger, AccountId, lastSaveError, ex);
             return;
         }
@@ -820,22 +824,9 @@ public sealed class FillIngestGrain(
     /// ahead (the ledger holds what it passed), keep reading from our own where the stored one was moved by hand, and let
     /// the next save apply the monotonic rule against it.
     /// </summary>
-    private async Task AdoptStoredStateAsync(CancellationToken cancellationToken)
+    private void AdoptStoredState(GrainState<FillIngestState> fresh)
     {
         IngestLog.SaveConflict(logger, AccountId);
-        var fresh = new GrainState<FillIngestState>(new FillIngestState());
-        try
-        {
-            await storage.ReadStateAsync(StateName, this.GetGrainId(), fresh).WaitAsync(Options.TickDeadline, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || cancellationToken.IsCancellationRequested)
-        {
-            lastSaveError = $"conflict, then re-read failed: {ex.GetType().Name}: {ex.Message}";
-            Increment(working.CursorSaves, "error");
-            IngestLog.CursorSaveError(logger, AccountId, lastSaveError, ex);
-            return;
-        }
-
         var adopted = Clone(fresh.State ?? new FillIngestState());
         adopted.LedgerFormat = 1;
         Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit);

@@ -1,3 +1,4 @@
+using Grinder.Grains.Storage;
 using Grinder.Grains.Ingest;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -32,7 +33,7 @@ public sealed partial class FillMetricsGrain(
     private string? storedETag;
     private bool recordExists;
     private bool dirty;
-    private Task<FlushResult>? flushing;
+    private Task<StateWriteOutcome<FillMetricsState>>? flushing;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -139,35 +140,12 @@ public sealed partial class FillMetricsGrain(
     }
 
     /// <summary>Writes <paramref name="attempt"/>; never throws. On a conflict it reads what the other writer stored.</summary>
-    private static async Task<FlushResult> WriteAsync(IGrainStorage storage, GrainId grainId, GrainState<FillMetricsState> attempt)
-    {
-        try
-        {
-            await storage.WriteStateAsync(StateName, grainId, attempt);
-            return new FlushResult(attempt, null, null);
-        }
-        catch (InconsistentStateException)
-        {
-            var current = new GrainState<FillMetricsState>(new FillMetricsState());
-            try
-            {
-                await storage.ReadStateAsync(StateName, grainId, current);
-                return new FlushResult(attempt, current, null);
-            }
-            catch (Exception ex)
-            {
-                return new FlushResult(attempt, null, ex);
-            }
-        }
-        catch (Exception ex)
-        {
-            return new FlushResult(attempt, null, ex);
-        }
-    }
+    private static Task<StateWriteOutcome<FillMetricsState>> WriteAsync(IGrainStorage storage, GrainId grainId, GrainState<FillMetricsState> attempt) =>
+        StateWrite.WriteAsync(storage, StateName, grainId, attempt, Timeout.InfiniteTimeSpan, CancellationToken.None);
 
-    private void Complete(FlushResult result)
+    private void Complete(StateWriteOutcome<FillMetricsState> result)
     {
-        if (result.Conflicting is { } current)
+        if (result.Result == StateWriteResult.Conflict && result.Stored is { } current)
         {
             // Another activation wrote meanwhile (brief duplicate during failover): take its snapshots where newer,
             // keep ours where newer, and write the merge with its ETag on the next flush.
@@ -197,9 +175,6 @@ public sealed partial class FillMetricsGrain(
         storedETag = persisted.ETag;
         recordExists = persisted.RecordExists;
     }
-
-    /// <summary>What one write of the snapshots came to: written, met another writer's state, or failed.</summary>
-    private sealed record FlushResult(GrainState<FillMetricsState> Attempt, GrainState<FillMetricsState>? Conflicting, Exception? Error);
 
     [LoggerMessage(EventId = LogEvents.Metrics.FillMetricsRebuildMiss, EventName = "FILL_METRICS_REBUILD_MISS", Level = LogLevel.Warning,
         Message = "Metrics rebuild could not read account {AccountId} ({ErrorType}); its persisted snapshot stands until it reports")]
