@@ -15,7 +15,8 @@ namespace Grinder.Silo.Ledger;
 /// SQLitePCL, the native API under Microsoft.Data.Sqlite: Microsoft.Data.Sqlite binds every parameter by name on every
 /// execution, and SQLite finds a name by searching the statement's parameter list from the start
 /// (<c>sqlite3_bind_parameter_index</c>), so a statement of many rows costs time in the square of its parameters (a
-/// 200-row statement measured eight times slower per row than one row per statement; docs/benchmarks.md).
+/// 200-row statement bound that way took over ten times the CPU per row of one row per statement; docs/benchmarks.md,
+/// "Problems found").
 /// </summary>
 /// <remarks>Not thread-safe: the ledger uses it under its write lock only.</remarks>
 internal sealed class SqliteFillInserter : IDisposable
