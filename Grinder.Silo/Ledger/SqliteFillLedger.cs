@@ -15,12 +15,17 @@ namespace Grinder.Silo.Ledger;
 /// columns and every sum is taken in C# decimals: SQLite's own SUM would convert text to binary floating point
 /// (SQLite docs, "Datatypes In SQLite", type affinity and "Built-in Aggregate Functions"). All writes go through one
 /// connection, one at a time, inside one transaction each; reads use pooled connections of their own, which WAL mode
-/// lets run beside the writer (SQLite docs, "Write-Ahead Logging").
+/// lets run beside the writer (SQLite docs, "Write-Ahead Logging"). An append writes its rows through
+/// <see cref="SqliteFillInserter"/>: multi-row statements that report which rows they inserted, so the totals rise by
+/// exactly those.
 /// </summary>
 public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
 {
     /// <summary>File name of the ledger inside the data directory.</summary>
     public const string FileName = "ledger.db";
+
+    /// <summary>Most rows one INSERT statement of an append writes: a larger batch takes several statements.</summary>
+    public const int RowsPerInsert = SqliteFillInserter.MaxRowsPerStatement;
 
     /// <summary>The schema this build writes, kept in <c>PRAGMA user_version</c>.</summary>
     public const int SchemaVersion = 1;
@@ -93,10 +98,12 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
         commission_asset, time_ms, maker, position_side, first_seen_ms, first_seen_by, pre_ledger
         """;
 
-    private const NumberStyles AmountStyle = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint;
+    /// <summary>How a stored amount is parsed back (the invariant text <see cref="Text"/> writes).</summary>
+    internal const NumberStyles AmountStyle = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint;
 
     private readonly string readConnectionString;
     private readonly SqliteConnection writer;
+    private readonly SqliteFillInserter inserter;
     private readonly SemaphoreSlim writeLock = new(1, 1);
     private readonly ILogger<SqliteFillLedger> logger;
 
@@ -110,6 +117,7 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
         Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(dataDirectory, FileName));
         readConnectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWrite, Pooling = true }.ConnectionString;
         writer = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ConnectionString);
+        inserter = new SqliteFillInserter(writer);
         try
         {
             writer.Open();
@@ -265,6 +273,8 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
         writeLock.Wait();
         try
         {
+            // Its prepared statements first: they belong to the writer connection.
+            inserter.Dispose();
             writer.Dispose();
             // Pooled reader connections keep the file open; a ledger opened again on the same file starts clean.
             using var pooled = new SqliteConnection(readConnectionString);
@@ -327,93 +337,42 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
         using var transaction = writer.BeginTransaction();
         var marks = ReadMarks(transaction, batch.Account);
         var totals = ReadTotals(writer, transaction, batch.Account);
+        var trades = plan.Trades;
+        var covered = new bool[trades.Count];
+        for (var i = 0; i < covered.Length; i++)
+        {
+            var trade = trades[i];
+            covered[i] = marks.TryGetValue(trade.Symbol, out var mark) && mark.Covers(trade.Id, trade.Side);
+        }
+
+        var isInserted = inserter.Insert(batch, trades, covered);
         var touchedBuckets = new HashSet<TotalsBucket>();
         var touchedAssets = new HashSet<string>(StringComparer.Ordinal);
-        var inserted = new List<FillKey>();
+        var inserted = new List<FillKey>(trades.Count);
         var preLedger = new List<FillKey>();
         var mismatched = new List<FillKey>(plan.InBatchMismatches);
-        var feeder = LedgerCodes.Feeder(batch.Feeder);
-
-        using var insert = Command(transaction, """
-            INSERT INTO grinder_fills (account, symbol, trade_id, side, order_id, price, qty, quote_qty, realized_pnl,
-                                       commission, commission_asset, time_ms, buyer, maker, position_side,
-                                       source, first_seen_ms, first_seen_by, pre_ledger)
-            VALUES ($account, $symbol, $trade_id, $side, $order_id, $price, $qty, $quote_qty, $realized_pnl,
-                    $commission, $commission_asset, $time_ms, $buyer, $maker, $position_side,
-                    $source, $first_seen_ms, $first_seen_by, $pre_ledger)
-            ON CONFLICT DO NOTHING
-            """);
-        using var existing = Command(transaction, """
-            SELECT price, qty, quote_qty, realized_pnl, commission, commission_asset
-              FROM grinder_fills
-             WHERE account = $account AND symbol = $symbol AND trade_id = $trade_id AND side = $side
-            """);
-        insert.Parameters.AddWithValue("$account", batch.Account);
-        insert.Parameters.AddWithValue("$source", batch.Source);
-        insert.Parameters.AddWithValue("$first_seen_ms", batch.SeenAtMs);
-        insert.Parameters.AddWithValue("$first_seen_by", feeder);
-        var symbol = insert.Parameters.Add("$symbol", SqliteType.Text);
-        var tradeId = insert.Parameters.Add("$trade_id", SqliteType.Integer);
-        var side = insert.Parameters.Add("$side", SqliteType.Text);
-        var orderId = insert.Parameters.Add("$order_id", SqliteType.Integer);
-        var price = insert.Parameters.Add("$price", SqliteType.Text);
-        var qty = insert.Parameters.Add("$qty", SqliteType.Text);
-        var quoteQty = insert.Parameters.Add("$quote_qty", SqliteType.Text);
-        var realizedPnl = insert.Parameters.Add("$realized_pnl", SqliteType.Text);
-        var commission = insert.Parameters.Add("$commission", SqliteType.Text);
-        var commissionAsset = insert.Parameters.Add("$commission_asset", SqliteType.Text);
-        var timeMs = insert.Parameters.Add("$time_ms", SqliteType.Integer);
-        var buyer = insert.Parameters.Add("$buyer", SqliteType.Integer);
-        var maker = insert.Parameters.Add("$maker", SqliteType.Integer);
-        var positionSide = insert.Parameters.Add("$position_side", SqliteType.Text);
-        var isPreLedger = insert.Parameters.Add("$pre_ledger", SqliteType.Integer);
-        existing.Parameters.AddWithValue("$account", batch.Account);
-        var existingSymbol = existing.Parameters.Add("$symbol", SqliteType.Text);
-        var existingId = existing.Parameters.Add("$trade_id", SqliteType.Integer);
-        var existingSide = existing.Parameters.Add("$side", SqliteType.Text);
-        insert.Prepare();
-
-        foreach (var trade in plan.Trades)
+        for (var i = 0; i < trades.Count; i++)
         {
+            var trade = trades[i];
             var key = LedgerBatchPlan.KeyOf(trade);
-            var covered = marks.TryGetValue(trade.Symbol, out var mark) && mark.Covers(trade.Id, trade.Side);
-            symbol.Value = trade.Symbol;
-            tradeId.Value = trade.Id;
-            side.Value = LedgerCodes.Side(trade.Side);
-            orderId.Value = trade.OrderId;
-            price.Value = Text(trade.Price);
-            qty.Value = Text(trade.Qty);
-            quoteQty.Value = Text(trade.QuoteQty);
-            realizedPnl.Value = Text(trade.RealizedPnl);
-            commission.Value = Text(trade.Commission);
-            commissionAsset.Value = trade.CommissionAsset;
-            timeMs.Value = trade.TimeMs;
-            buyer.Value = trade.Side == FillSide.Buy ? 1 : 0;
-            maker.Value = trade.Liquidity == FillLiquidity.Maker ? 1 : 0;
-            positionSide.Value = trade.PositionSide;
-            isPreLedger.Value = covered ? 1 : 0;
-            if (insert.ExecuteNonQuery() == 1)
+            if (!isInserted[i])
             {
-                if (covered)
+                // The write lock and BEGIN IMMEDIATE keep every other writer out, so the stored row is the first-seen one.
+                if (inserter.StoredAmountsDiffer(batch.Account, trade) && !mismatched.Contains(key))
                 {
-                    preLedger.Add(key);
-                    continue;
+                    mismatched.Add(key);
                 }
-
+            }
+            else if (covered[i])
+            {
+                preLedger.Add(key);
+            }
+            else
+            {
                 inserted.Add(key);
                 totals.AddFill(batch.Source, trade, batch.Feeder == FillFeeder.Rescan);
                 touchedBuckets.Add(new TotalsBucket(batch.Source, trade.Side, trade.Liquidity));
                 touchedAssets.Add(trade.CommissionAsset);
-                continue;
-            }
-
-            existingSymbol.Value = trade.Symbol;
-            existingId.Value = trade.Id;
-            existingSide.Value = LedgerCodes.Side(trade.Side);
-            using var reader = existing.ExecuteReader();
-            if (reader.Read() && !SameAmounts(reader, trade) && !mismatched.Contains(key))
-            {
-                mismatched.Add(key);
             }
         }
 
@@ -611,11 +570,6 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
             command.Parameters.AddWithValue("$to_ms", to);
         }
     }
-
-    private static bool SameAmounts(SqliteDataReader stored, ParsedTrade trade) =>
-        Amount(stored, 0) == trade.Price && Amount(stored, 1) == trade.Qty && Amount(stored, 2) == trade.QuoteQty
-        && Amount(stored, 3) == trade.RealizedPnl && Amount(stored, 4) == trade.Commission
-        && string.Equals(stored.GetString(5), trade.CommissionAsset, StringComparison.Ordinal);
 
     private static LedgerRow ReadRow(SqliteDataReader reader)
     {

@@ -1,6 +1,7 @@
 using Grinder.Grains;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Ledger;
+using Grinder.Silo.Ledger;
 using static Grinder.Tests.Ledger.LedgerTrades;
 
 namespace Grinder.Tests.Ledger;
@@ -108,6 +109,81 @@ public abstract class FillLedgerContractTests : IAsyncLifetime
         Assert.Equal(D("97000.1"), rows.Single(row => row.Trade.Id == 400).Trade.Price);
         Assert.Equal(FillFeeder.Rescan, rows.Single(row => row.Trade.Id == 501).FirstSeenBy);
         Assert.Equal(first.Count(t => mark.Covers(t.Id, t.Side)), rows.Count(row => row.PreLedger));
+    }
+
+    [Fact]
+    public async Task Ledger_batches_of_several_insert_statements_count_exactly_new_rows_wherever_duplicates_fall()
+    {
+        // The SQLite ledger inserts at most RowsPerInsert rows per statement (a remainder in powers of two); the first
+        // batch is exactly two full statements, the second mixes stored and new keys inside and across statements.
+        const int Chunk = SqliteFillLedger.RowsPerInsert;
+        static FillSide SideOf(long id) => id % 3 == 0 ? FillSide.Sell : FillSide.Buy;
+        static FillSide Other(FillSide side) => side == FillSide.Buy ? FillSide.Sell : FillSide.Buy;
+        static ParsedTrade Row(string symbol, long id, FillSide side, string price = "97000.1") => Trade(symbol, id, side,
+            price: price, qty: $"0.00{id % 9 + 1}", commission: id % 7 == 0 ? "-0.00000011" : "0.0123", asset: id % 11 == 0 ? "BNB" : "USDT",
+            liquidity: id % 2 == 0 ? FillLiquidity.Maker : FillLiquidity.Taker, timeOffsetMs: id);
+        static List<FillKey> InKeyOrder(IEnumerable<ParsedTrade> trades) => trades.Select(Key)
+            .OrderBy(key => key.Symbol, StringComparer.Ordinal).ThenBy(key => key.TradeId).ThenBy(key => key.Side).ToList();
+        var mark = new LegacyMark("ETHUSDT", 100, BuyCounted: true, SellCounted: false);
+        await Ledger.ImportLegacyAsync(
+            new LegacyImport(Account, "reconcile", new Dictionary<TotalsBucket, FillTotals>(), new Dictionary<string, AssetTotals>(StringComparer.Ordinal), [mark]),
+            CancellationToken.None);
+
+        var first = Enumerable.Range(1, 2 * Chunk).Select(i => Row("BTCUSDT", i, SideOf(i))).ToList();
+        var firstBatch = Enumerable.Reverse(first)
+            .Append(Row("BTCUSDT", 10, SideOf(10)))
+            .Append(Row("BTCUSDT", Chunk + 88, SideOf(Chunk + 88), price: "1.5"))
+            .ToArray();
+        var firstResult = await Ledger.AppendAsync(Batch(Account, FillFeeder.Poll, firstBatch), CancellationToken.None);
+
+        Assert.Equal(InKeyOrder(first), firstResult.Inserted);
+        Assert.Empty(firstResult.PreLedger);
+        Assert.Equal([Key(first[Chunk + 87])], firstResult.Mismatched);
+        Assert.Equal(2 * Chunk, firstResult.Totals.Count);
+
+        // BTCUSDT: from id 700 on, each stored row next to its other side (new), then new ids up to 1300 (one run of
+        // more than a statement); ETHUSDT: a full statement's worth of new rows and a self-trade, some of them covered
+        // by the legacy mark. One stored row comes again with another price, one new row twice, once with another price.
+        var storedAgain = Enumerable.Range(700, (2 * Chunk) - 699).Select(i => Row("BTCUSDT", i, SideOf(i))).ToList();
+        var newBtc = Enumerable.Range(700, (2 * Chunk) - 699).Select(i => Row("BTCUSDT", i, Other(SideOf(i))))
+            .Concat(Enumerable.Range((2 * Chunk) + 1, 1300 - (2 * Chunk)).Select(i => Row("BTCUSDT", i, SideOf(i))))
+            .ToList();
+        var newEth = Enumerable.Range(1, Chunk).Select(i => Row("ETHUSDT", i, SideOf(i))).Append(Row("ETHUSDT", 7, FillSide.Sell)).ToList();
+        var secondBatch = storedAgain.Concat(newBtc).Concat(newEth)
+            .Append(Row("BTCUSDT", 800, SideOf(800), price: "2.5"))
+            .Append(Row("BTCUSDT", 1100, SideOf(1100)))
+            .Append(Row("BTCUSDT", 1200, SideOf(1200), price: "3.5"))
+            .OrderBy(trade => (trade.Id * 7919) % 1009)
+            .ToArray();
+        var secondResult = await Ledger.AppendAsync(Batch(Account, FillFeeder.Rescan, secondBatch), CancellationToken.None);
+
+        var added = newBtc.Concat(newEth).ToList();
+        var counted = first.Concat(added.Where(t => !(t.Symbol == mark.Symbol && mark.Covers(t.Id, t.Side)))).ToList();
+        Assert.Equal(InKeyOrder(added.Where(t => !(t.Symbol == mark.Symbol && mark.Covers(t.Id, t.Side)))), secondResult.Inserted);
+        Assert.Equal(InKeyOrder(newEth.Where(t => mark.Covers(t.Id, t.Side))), secondResult.PreLedger);
+        Assert.Equal([Key(Row("BTCUSDT", 800, SideOf(800))), Key(Row("BTCUSDT", 1200, SideOf(1200)))], secondResult.Mismatched);
+        foreach (var totals in new[] { secondResult.Totals, await Ledger.GetTotalsAsync(Account, CancellationToken.None) })
+        {
+            Assert.Equal(counted.Count, totals.Count);
+            Assert.Equal(counted.Count - first.Count, totals.Recovered);
+            Assert.Equal(counted.Sum(t => t.Qty * t.Price), totals.Buckets.Values.Sum(b => b.Notional));
+            foreach (var asset in new[] { "USDT", "BNB" })
+            {
+                Assert.Equal(new AssetTotals(
+                    counted.Where(t => t.CommissionAsset == asset).Sum(t => Math.Max(t.Commission, 0m)),
+                    counted.Where(t => t.CommissionAsset == asset).Sum(t => Math.Max(-t.Commission, 0m))), totals.ByAsset[asset]);
+            }
+
+            Assert.Equal(counted.Count(t => t.Side == FillSide.Sell && t.Liquidity == FillLiquidity.Taker), totals.Buckets[new("reconcile", FillSide.Sell, FillLiquidity.Taker)].Count);
+        }
+
+        // Every row once, with its first-seen values and feeder.
+        var rows = await Ledger.AllAsync(Account);
+        var expected = first.Select(t => (t, FillFeeder.Poll, false))
+            .Concat(added.Select(t => (t, FillFeeder.Rescan, t.Symbol == mark.Symbol && mark.Covers(t.Id, t.Side))))
+            .OrderBy(row => row.t.TimeMs).ThenBy(row => row.t.Symbol, StringComparer.Ordinal).ThenBy(row => row.t.Id).ThenBy(row => row.t.Side)
+            .ToList();
+        Assert.Equal(expected, rows.Select(row => (row.Trade, row.FirstSeenBy, row.PreLedger)));
     }
 
     [Fact]
@@ -439,6 +515,20 @@ public abstract class FillLedgerContractTests : IAsyncLifetime
         var covered = await reopened.AppendAsync(Batch(Account, FillFeeder.Poll, Trade("BTCUSDT", 9)), CancellationToken.None);
         Assert.Single(covered.PreLedger);
         Assert.Equal(6, (await reopened.ImportLegacyAsync(legacy, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task Ledger_texts_are_stored_as_given_empty_ones_too()
+    {
+        // The parser never hands over an empty asset or position side, but the ledger stores what it is given.
+        var trade = Trade("BTCUSDT", 1, asset: "", positionSide: "");
+
+        var result = await Ledger.AppendAsync(Batch(Account, FillFeeder.Poll, trade), CancellationToken.None);
+        var again = await Ledger.AppendAsync(Batch(Account, FillFeeder.Poll, trade), CancellationToken.None);
+
+        Assert.Equal([Key(trade)], result.Inserted);
+        Assert.Empty(again.Mismatched);
+        Assert.Equal([trade], (await Ledger.AllAsync(Account)).Select(row => row.Trade));
     }
 
     [Fact]
