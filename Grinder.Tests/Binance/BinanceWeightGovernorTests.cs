@@ -1,5 +1,6 @@
 using System.Net;
 using Grinder.Grains.Binance;
+using Grinder.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ public sealed class BinanceWeightGovernorTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     // 10:00:30 UTC: half a minute before the weight counter rolls over.
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 10, 0, 30, TimeSpan.Zero));
+    private readonly WatchedFakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 10, 0, 30, TimeSpan.Zero));
 
     private BinanceWeightGovernor Create(int limit = 2400, double share = 0.5, TimeSpan? defaultRetryAfter = null) =>
         new(_time, Options.Create(new BinanceOptions
@@ -33,7 +34,7 @@ public sealed class BinanceWeightGovernorTests
         var eleventh = governor.AcquireAsync(5, CancellationToken.None);
 
         Assert.False(eleventh.IsCompleted);
-        Assert.Equal([new DateTimeOffset(2025, 1, 1, 10, 1, 0, TimeSpan.Zero)], _time.PendingDueTimes);
+        Assert.Equal([new DateTimeOffset(2025, 1, 1, 10, 1, 0, TimeSpan.Zero)], _time.ArmedDueTimes);
         _time.Advance(TimeSpan.FromSeconds(29));
         Assert.False(eleventh.IsCompleted);
         _time.Advance(TimeSpan.FromSeconds(1));

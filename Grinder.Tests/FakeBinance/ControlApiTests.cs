@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grinder.FakeBinance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Grinder.Tests.FakeBinance;
 
@@ -52,7 +53,7 @@ public sealed class ControlApiTests
     [Fact]
     public async Task Settings_change_clock_skew_and_weight_limit_and_reset_clears_the_request_log()
     {
-        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000));
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000));
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
 

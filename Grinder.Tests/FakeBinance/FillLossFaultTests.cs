@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Grinder.FakeBinance;
 using Grinder.Grains.Binance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Grinder.Tests.FakeBinance;
 
@@ -45,7 +46,7 @@ public sealed class FillLossFaultTests(FakeExchangeFixture fixture)
     [Fact]
     public async Task A_late_trade_added_below_served_ids_becomes_visible_after_its_delay_on_the_exchange_clock()
     {
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
         var account = new TestAccount("late-key", "late-secret");
@@ -91,7 +92,7 @@ public sealed class FillLossFaultTests(FakeExchangeFixture fixture)
     [Fact]
     public async Task With_a_rest_lag_new_trades_exist_at_once_but_userTrades_serves_them_only_after_the_lag()
     {
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
         var account = new TestAccount("lag-key", "lag-secret");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grinder.FakeBinance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Grinder.Tests.FakeBinance;
 
@@ -100,7 +101,7 @@ public sealed class GeneratorAndMarketDataTests(FakeExchangeFixture fixture)
     [Fact]
     public async Task Time_and_exchangeInfo_report_the_skewed_server_time_and_the_listed_symbols()
     {
-        var clock = new ManualTimeProvider(DateTimeOffset.Parse("2026-05-05T05:05:05Z", CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-05-05T05:05:05Z", CultureInfo.InvariantCulture));
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock, Symbols = ["BTCUSDT"] });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
         exchange.ClockSkew = TimeSpan.FromSeconds(-3);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Grinder.FakeBinance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Grinder.Tests.FakeBinance;
 
@@ -61,7 +62,7 @@ public sealed class ListenKeyTests(FakeExchangeFixture fixture)
     [Fact]
     public async Task A_key_expires_after_its_validity_without_keep_alive_and_the_next_post_creates_a_new_one()
     {
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
         exchange.AddAccount("expiry-key", "expiry-secret");

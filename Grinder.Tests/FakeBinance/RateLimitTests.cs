@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grinder.FakeBinance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Grinder.Tests.FakeBinance;
 
@@ -16,7 +17,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Every_answer_reports_the_weight_used_by_the_IP_across_accounts()
     {
-        var clock = new ManualTimeProvider(Start);
+        var clock = new FakeTimeProvider(Start);
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
         var first = NewAccount(exchange, "first");
@@ -40,7 +41,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Over_the_limit_answers_429_with_Retry_After_and_a_client_that_keeps_sending_is_banned_with_418()
     {
-        var clock = new ManualTimeProvider(Start);
+        var clock = new FakeTimeProvider(Start);
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions
         {
             TimeProvider = clock,
@@ -82,7 +83,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task A_client_that_backs_off_until_Retry_After_is_served_again_without_a_ban()
     {
-        var clock = new ManualTimeProvider(Start);
+        var clock = new FakeTimeProvider(Start);
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock, WeightLimitPerMinute = 2 });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
 
@@ -100,7 +101,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task The_weight_limit_can_be_changed_at_run_time_and_exchangeInfo_reports_it()
     {
-        await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = new ManualTimeProvider(Start) });
+        await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = new FakeTimeProvider(Start) });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
 
         var before = await RequestWeightLimitAsync(http);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Grinder.FakeBinance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Grinder.Tests.FakeBinance;
 
@@ -133,7 +134,7 @@ public sealed class SignedRequestTests(FakeExchangeFixture fixture)
     [Fact]
     public async Task A_client_whose_clock_lags_the_skewed_server_is_refused_until_it_uses_server_time()
     {
-        var clock = new ManualTimeProvider(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock });
         using var http = new HttpClient { BaseAddress = exchange.BaseUrl };
         var account = new TestAccount("skew-key", "skew-secret");
