@@ -511,10 +511,10 @@ public sealed class FillIngestGrain(
                 continue;
             }
 
-            // While streaming, a reconciliation read is a window read that is also the symbol's re-scan (one read, not two:
-            // a separate re-scan after every read that moved the position doubled the weight of a round).
-            var reconcileWindow = streaming && !unreadSinceConnect && !moreToRead.Contains(symbol) && cursor.IsOwnPosition
-                ? ReadPositions.ReconcileWindow(cursor, now, Options.RescanWindow, binance.Value.BootstrapWindow)
+            // While streaming, every read but a backlog's is a window read that is also the symbol's re-scan (one read, not
+            // two: a separate re-scan after each read that moved the position doubled the weight of a round).
+            var reconcileWindow = streaming && !moreToRead.Contains(symbol) && cursor.IsOwnPosition
+                ? ReadPositions.ReconcileWindow(cursor, now, lastRestReadMs.GetValueOrDefault(symbol, now), Options.RescanWindow, binance.Value.BootstrapWindow)
                 : null;
             var result = reconcileWindow is null ? await FetchAsync(symbol, cursor, cancellationToken) : await RescanAsync(symbol, reconcileWindow, cancellationToken);
             var symbolError = Absorb(symbol, result, now);
@@ -553,10 +553,10 @@ public sealed class FillIngestGrain(
                 moreToRead.Remove(symbol);
             }
 
-            if (reconcileWindow is null
+            // The separate re-scan only without a healthy stream: with one, the symbol's next window read covers it.
+            if (!streaming
                 && !cancellationToken.IsCancellationRequested
-                && ReadPositions.RescanDue(advanced[symbol], now, streaming ? Options.RescanWindow : Options.RescanInterval, Options.RescanWindow) is { } window
-                && (!streaming || governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)))
+                && ReadPositions.RescanDue(advanced[symbol], now, Options.RescanInterval, Options.RescanWindow) is { } window)
             {
                 var rescan = await RescanAsync(symbol, window, cancellationToken);
                 symbolError ??= Absorb(symbol, rescan, now);

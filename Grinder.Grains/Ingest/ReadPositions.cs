@@ -63,11 +63,12 @@ public static class ReadPositions
     /// <summary>
     /// The window of a reconciliation read that is also the symbol's re-scan, or null when an id read must be used. Trade ids
     /// grow with execution time per symbol (Binance), so every trade above the position executed at or after the position's
-    /// time: one startTime..endTime read from the earlier of that time and the start of the re-scan window covers what an id
-    /// read would find and what a re-scan looks for, for the weight of one read. A window spans at most
-    /// <paramref name="maxSpan"/> (7 days: Binance docs); a position older than that, or none yet, is read by id.
+    /// time; and a trade that became visible late below it executed at most <paramref name="rescanWindow"/> before the read
+    /// that passed it (<paramref name="previousReadMs"/>, or now when unknown). One startTime..endTime read from the earlier
+    /// of the two covers what an id read would find and what a re-scan looks for, for the weight of one read. A window spans
+    /// at most <paramref name="maxSpan"/> (7 days: Binance docs); a position older than that, or none yet, is read by id.
     /// </summary>
-    public static RescanWindow? ReconcileWindow(SymbolCursor cursor, long nowMs, TimeSpan rescanWindow, TimeSpan maxSpan)
+    public static RescanWindow? ReconcileWindow(SymbolCursor cursor, long nowMs, long previousReadMs, TimeSpan rescanWindow, TimeSpan maxSpan)
     {
         ArgumentNullException.ThrowIfNull(cursor);
         if (cursor.LastTradeId is null)
@@ -75,7 +76,7 @@ public static class ReadPositions
             return null;
         }
 
-        var start = Math.Min(cursor.LastTsMs, nowMs - (long)rescanWindow.TotalMilliseconds);
+        var start = Math.Min(cursor.LastTsMs, Math.Min(previousReadMs, nowMs) - (long)rescanWindow.TotalMilliseconds);
         return nowMs - start < (long)maxSpan.TotalMilliseconds ? new RescanWindow(start, nowMs) : null;
     }
 

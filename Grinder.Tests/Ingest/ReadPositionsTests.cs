@@ -195,13 +195,16 @@ public sealed class ReadPositionsTests
         var week = TimeSpan.FromDays(7);
         var windowMs = (long)Window.TotalMilliseconds;
 
-        // Position inside the re-scan window: the window starts there at the latest.
-        Assert.Equal(new RescanWindow(now - windowMs, now), ReadPositions.ReconcileWindow(new SymbolCursor(100, now - 1_000, null, false), now, Window, week));
-        // Position older than the re-scan window: the window reaches back to it, so nothing above it is skipped.
-        Assert.Equal(new RescanWindow(now - 3_600_000, now), ReadPositions.ReconcileWindow(new SymbolCursor(100, now - 3_600_000, null, false), now, Window, week));
+        // Position inside the re-scan window, no read before: the window reaches back a re-scan window from now.
+        Assert.Equal(new RescanWindow(now - windowMs, now), ReadPositions.ReconcileWindow(new SymbolCursor(100, now - 1_000, null, false), now, now, Window, week));
+        // The previous read was a round ago: the window reaches a re-scan window behind it, where a trade that read passed
+        // without seeing it may have executed.
+        Assert.Equal(new RescanWindow(now - 500_000 - windowMs, now), ReadPositions.ReconcileWindow(new SymbolCursor(100, now - 1_000, null, false), now, now - 500_000, Window, week));
+        // Position older than that: the window reaches back to it, so nothing above it is skipped.
+        Assert.Equal(new RescanWindow(now - 3_600_000, now), ReadPositions.ReconcileWindow(new SymbolCursor(100, now - 3_600_000, null, false), now, now - 500_000, Window, week));
         // No position yet, or one older than a window may span: read by id.
-        Assert.Null(ReadPositions.ReconcileWindow(SymbolCursor.Fresh(0), now, Window, week));
-        Assert.Null(ReadPositions.ReconcileWindow(new SymbolCursor(100, now - (long)week.TotalMilliseconds, null, false), now, Window, week));
+        Assert.Null(ReadPositions.ReconcileWindow(SymbolCursor.Fresh(0), now, now, Window, week));
+        Assert.Null(ReadPositions.ReconcileWindow(new SymbolCursor(100, now - (long)week.TotalMilliseconds, null, false), now, now, Window, week));
     }
 
     [Fact]
