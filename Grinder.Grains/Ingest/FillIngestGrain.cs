@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Placement;
 using Orleans.Storage;
+using Grinder.Grains.Metrics;
 
 namespace Grinder.Grains.Ingest;
 
@@ -160,18 +161,18 @@ public sealed class FillIngestGrain(
         if (rejected.Count > 0)
         {
             QuarantineRows(rejected, now);
-            Increment(working.StreamEvents, "rejected", rejected.Count);
+            Increment(working.StreamEvents, MetricLabels.StreamEvent.Rejected, rejected.Count);
         }
 
         var unseen = Recent.Unseen(fills);
-        Increment(working.StreamEvents, "duplicate", fills.Count - unseen.Count);
+        Increment(working.StreamEvents, MetricLabels.StreamEvent.Duplicate, fills.Count - unseen.Count);
         if (unseen.Count > 0)
         {
             using var deadline = new CancellationTokenSource(Options.TickDeadline);
             if (await RecordAsync(FillFeeder.Stream, unseen, now, deadline.Token) is { } recorded)
             {
-                Increment(working.StreamEvents, "recorded", recorded.Inserted.Count);
-                Increment(working.StreamEvents, "duplicate", unseen.Count - recorded.Inserted.Count);
+                Increment(working.StreamEvents, MetricLabels.StreamEvent.Recorded, recorded.Inserted.Count);
+                Increment(working.StreamEvents, MetricLabels.StreamEvent.Duplicate, unseen.Count - recorded.Inserted.Count);
                 LogIngested(recorded, unseen, working.Symbols);
             }
             else if (pendingStreamFills.Count + unseen.Count <= MaxPendingStreamFills)
@@ -433,7 +434,7 @@ public sealed class FillIngestGrain(
         totals = ledgerTotals;
         if (fresh.RecordExists)
         {
-            Increment(working.CursorLoads, "ok");
+            Increment(working.CursorLoads, MetricLabels.CursorResult.Ok);
             IngestLog.CursorLoaded(logger, AccountId, working.Symbols.Count, working.SaveCount);
         }
         else
@@ -456,8 +457,8 @@ public sealed class FillIngestGrain(
         // Load failures of this activation become part of the state, so the counter never goes back.
         if (loadErrorsSinceActivation > 0)
         {
-            Increment(working.CursorLoads, "error", loadErrorsSinceActivation);
-            Increment(working.Errors, "cursor", loadErrorsSinceActivation);
+            Increment(working.CursorLoads, MetricLabels.CursorResult.Error, loadErrorsSinceActivation);
+            Increment(working.Errors, MetricLabels.Reason.Cursor, loadErrorsSinceActivation);
         }
 
         loaded = true;
@@ -636,13 +637,13 @@ public sealed class FillIngestGrain(
         var added = QuarantineRows(result.Rejected, nowMs);
         if (result.Error is { } reason)
         {
-            var label = RunbookReason.Of(reason);
+            var label = MetricLabels.Reason.Of(reason);
             Increment(working.Errors, label);
             IngestLog.IngestError(logger, AccountId, symbol, label, result.ErrorDetail ?? string.Empty);
             return label;
         }
 
-        return added > 0 ? "parse" : null;
+        return added > 0 ? MetricLabels.Reason.Parse : null;
     }
 
     // A row enters the quarantine (and the parse error count, and the log) once, whichever feeder brought it.
@@ -681,7 +682,7 @@ public sealed class FillIngestGrain(
             totals = result.Totals;
             lastLedgerError = null;
             Recent.Remember(trades, nowMs);
-            Increment(working.StreamEvents, "mismatch", feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
+            Increment(working.StreamEvents, MetricLabels.StreamEvent.Mismatch, feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
             working.AmountMismatches += result.Mismatched.Count;
             foreach (var key in result.Mismatched)
             {
@@ -694,8 +695,8 @@ public sealed class FillIngestGrain(
         {
             // Storage down or the tick's deadline: the positions stay where they were, so these rows are read again.
             lastLedgerError = ex is OperationCanceledException ? "deadline reached while writing the ledger" : $"{ex.GetType().Name}: {ex.Message}";
-            Increment(working.Errors, "cursor");
-            lastErrorReason = "cursor";
+            Increment(working.Errors, MetricLabels.Reason.Cursor);
+            lastErrorReason = MetricLabels.Reason.Cursor;
             IngestLog.LedgerWriteError(logger, AccountId, trades.Count, ex);
             return null;
         }
@@ -773,11 +774,11 @@ public sealed class FillIngestGrain(
         foreach (var rejection in rejected)
         {
             IngestLog.CursorRejected(logger, AccountId, rejection.Symbol, FormatKey(rejection.ExistingKey), FormatKey(rejection.NewKey));
-            symbolRuntime[rejection.Symbol] = (symbolRuntime.GetValueOrDefault(rejection.Symbol).PollMs, "cursor");
+            symbolRuntime[rejection.Symbol] = (symbolRuntime.GetValueOrDefault(rejection.Symbol).PollMs, MetricLabels.Reason.Cursor);
         }
 
-        Increment(candidate.CursorSaves, "rejected_non_monotonic", rejected.Count);
-        Increment(candidate.CursorSaves, "ok");
+        Increment(candidate.CursorSaves, MetricLabels.CursorResult.RejectedNonMonotonic, rejected.Count);
+        Increment(candidate.CursorSaves, MetricLabels.CursorResult.Ok);
         candidate.SaveCount++;
         candidate.LastSaveMs = now;
         candidate.UpdatedAtMs = now;
@@ -794,8 +795,8 @@ public sealed class FillIngestGrain(
         {
             // Nothing is lost: the fills are in the ledger, the positions in memory; the next poll saves them.
             lastSaveError = (outcome.ConflictFirst ? "conflict, then re-read failed: " : string.Empty) + $"{ex.GetType().Name}: {ex.Message}";
-            Increment(working.CursorSaves, "error");
-            Increment(working.CursorSaves, "rejected_non_monotonic", outcome.ConflictFirst ? 0 : rejected.Count);
+            Increment(working.CursorSaves, MetricLabels.CursorResult.Error);
+            Increment(working.CursorSaves, MetricLabels.CursorResult.RejectedNonMonotonic, outcome.ConflictFirst ? 0 : rejected.Count);
             if (outcome.ConflictFirst)
             {
                 IngestLog.SaveConflict(logger, AccountId);
@@ -832,7 +833,7 @@ public sealed class FillIngestGrain(
         Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit);
         foreach (var symbol in ReadPositions.Reconcile(adopted, working.Symbols))
         {
-            symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, "cursor");
+            symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, MetricLabels.Reason.Cursor);
         }
 
         // An operator reset still pending (not yet saved) stays exempt; the stored state is the new baseline.
@@ -864,7 +865,7 @@ public sealed class FillIngestGrain(
         var buckets = new Dictionary<string, FillTotals>(StringComparer.Ordinal);
         foreach (var (bucket, value) in totals.Buckets)
         {
-            var key = (bucket.Side == FillSide.Buy ? "buy" : "sell") + "|" + (bucket.Liquidity == FillLiquidity.Maker ? "maker" : "taker");
+            var key = MetricLabels.Bucket(bucket.Side, bucket.Liquidity);
             buckets[key] = buckets.GetValueOrDefault(key, FillTotals.Zero).Add(value);
         }
 
@@ -881,7 +882,7 @@ public sealed class FillIngestGrain(
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {
             // The next poll reports again with absolute values; nothing accumulates here.
-            lastErrorReason ??= "unknown";
+            lastErrorReason ??= MetricLabels.Reason.Unknown;
         }
     }
 

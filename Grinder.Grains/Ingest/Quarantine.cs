@@ -1,4 +1,5 @@
 using Grinder.Grains.Binance;
+using Grinder.Grains.Metrics;
 
 namespace Grinder.Grains.Ingest;
 
@@ -28,7 +29,7 @@ public static class Quarantine
 
         if (added is not null)
         {
-            state.Errors[RunbookReason.Parse] = state.Errors.GetValueOrDefault(RunbookReason.Parse) + added.Count;
+            state.Errors[MetricLabels.Reason.Parse] = state.Errors.GetValueOrDefault(MetricLabels.Reason.Parse) + added.Count;
         }
 
         if (state.Quarantine.Count > limit)

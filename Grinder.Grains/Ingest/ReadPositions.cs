@@ -1,5 +1,6 @@
 using Grinder.Grains.Binance;
 using Grinder.Grains.Ledger;
+using Grinder.Grains.Metrics;
 
 namespace Grinder.Grains.Ingest;
 
@@ -184,15 +185,12 @@ public static class ReadPositions
         var buckets = new Dictionary<TotalsBucket, FillTotals>();
         foreach (var (key, totals) in state.Fills)
         {
-            // The previous version keyed its totals "side|liquidity", e.g. "buy|taker".
-            var parts = key.Split('|');
-            if (parts.Length != 2 || totals.Count == 0)
+            // The previous version keyed its totals as the snapshot still does, "side|liquidity", e.g. "buy|taker".
+            if (!MetricLabels.TryParseBucket(key, out var side, out var liquidity) || totals.Count == 0)
             {
                 continue;
             }
 
-            var side = parts[0] == "sell" ? FillSide.Sell : FillSide.Buy;
-            var liquidity = parts[1] == "maker" ? FillLiquidity.Maker : FillLiquidity.Taker;
             var bucket = new TotalsBucket(source, side, liquidity);
             buckets[bucket] = buckets.GetValueOrDefault(bucket, FillTotals.Zero).Add(totals);
         }

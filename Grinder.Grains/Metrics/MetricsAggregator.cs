@@ -57,8 +57,8 @@ public sealed class MetricsAggregator
             new Dictionary<string, long>(), new Dictionary<string, long>(), null, 0, false);
         var updated = held with
         {
-            CursorLoads = Plus(held.CursorLoads, "error"),
-            Errors = Plus(held.Errors, "cursor"),
+            CursorLoads = Plus(held.CursorLoads, MetricLabels.CursorResult.Error),
+            Errors = Plus(held.Errors, MetricLabels.Reason.Cursor),
             Polling = false,
         };
         if (accounts.ContainsKey(accountId))
@@ -108,7 +108,7 @@ public sealed class MetricsAggregator
     {
         foreach (var (bucket, totals) in snapshot.Fills)
         {
-            var key = snapshot.Source + "|" + bucket;
+            var key = MetricLabels.Series(snapshot.Source, bucket);
             var current = fills.GetValueOrDefault(key, FillTotals.Zero);
             fills[key] = sign > 0 ? current.Add(totals) : current.Subtract(totals);
         }
@@ -116,17 +116,17 @@ public sealed class MetricsAggregator
         Add(polls, snapshot.Source, snapshot.Polls * sign);
         foreach (var (reason, count) in snapshot.Errors)
         {
-            Add(errors, snapshot.Source + "|" + reason, count * sign);
+            Add(errors, MetricLabels.Series(snapshot.Source, reason), count * sign);
         }
 
         foreach (var (result, count) in snapshot.CursorLoads)
         {
-            Add(loads, snapshot.Source + "|" + result, count * sign);
+            Add(loads, MetricLabels.Series(snapshot.Source, result), count * sign);
         }
 
         foreach (var (result, count) in snapshot.CursorSaves)
         {
-            Add(saves, snapshot.Source + "|" + result, count * sign);
+            Add(saves, MetricLabels.Series(snapshot.Source, result), count * sign);
         }
 
         reconcileRuns += snapshot.ReconcileRuns * sign;
@@ -140,7 +140,7 @@ public sealed class MetricsAggregator
 
         foreach (var (result, count) in snapshot.StreamEvents ?? new Dictionary<string, long>())
         {
-            Add(streamEvents, snapshot.Source + "|" + result, count * sign);
+            Add(streamEvents, MetricLabels.Series(snapshot.Source, result), count * sign);
         }
     }
 

@@ -4,6 +4,7 @@ using Grinder.Grains.Ingest;
 using Grinder.Silo.Hosting;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using Grinder.Grains.Metrics;
 
 namespace Grinder.Silo.Metrics;
 
@@ -173,7 +174,7 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         counter.RemoveLabelled(placeholder);
         foreach (var (key, value) in values)
         {
-            var child = counter.WithLabels(key.Split('|'));
+            var child = counter.WithLabels(MetricLabels.Labels(key));
             child.IncTo(value);
             child.Publish();
         }
