@@ -503,8 +503,12 @@ public sealed class FillIngestGrain(
             var due = (readAll && !streaming)
                 || (unreadSinceConnect || moreToRead.Contains(symbol)
                     ? governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)
-                    : now - lastRestReadMs.GetValueOrDefault(symbol) >= reconcileRound!.Value.TotalMilliseconds
-                        && governor.HasPacedHeadroom(ReconcileSchedule.ReadWeight, settings.ReconcileShare, Options.PollInterval));
+                    : ReconcileSchedule.Urgency(now - lastRestReadMs.GetValueOrDefault(symbol), reconcileRound!.Value) switch
+                    {
+                        ReconcileUrgency.Due => governor.HasPacedHeadroom(ReconcileSchedule.ReadWeight, settings.ReconcileShare, Options.PollInterval),
+                        ReconcileUrgency.Overdue => governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare),
+                        _ => false,
+                    });
             if (!due)
             {
                 // A read-all that found no room goes on at a later tick with the symbols not read since the connect.
