@@ -252,7 +252,6 @@ internal static class MetricsBenchmark
             new Dictionary<string, long> { ["ok"] = 1 },
             new Dictionary<string, long> { ["ok"] = version * 10 },
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - index % 5000,
-            version * 10,
             true);
     }
 }

@@ -26,7 +26,7 @@ public sealed record AccountSnapshot(
     [property: Id(6)] IReadOnlyDictionary<string, long> CursorLoads,
     [property: Id(7)] IReadOnlyDictionary<string, long> CursorSaves,
     [property: Id(8)] long? LastSaveUnixMs,
-    [property: Id(9)] long ReconcileRuns,
+    // Id(9) held a count of completed polls, always equal to Polls; not to be reused.
     [property: Id(10)] bool Polling,
     [property: Id(11)] long Recovered = 0,
     [property: Id(12)] bool StreamConnected = false,

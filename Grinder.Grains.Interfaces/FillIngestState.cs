@@ -48,8 +48,7 @@ public sealed class FillIngestState
     [Id(10)]
     public long SaveCount { get; set; }
 
-    [Id(11)]
-    public long ReconcileRuns { get; set; }
+    // Id(11) held a count of completed polls, always equal to Polls; not to be reused (states written with it still load).
 
     /// <summary>Positive commissions per commission asset: <c>grinder_fill_fees_total</c> sums them, this says in what (fees in different assets are never silently one number).</summary>
     [Id(12)]

@@ -625,7 +625,6 @@ public sealed class FillIngestGrain(
         }
 
         working.Polls++;
-        working.ReconcileRuns++;
         working.UpdatedAtMs = now;
         lastPollMs = now;
 
@@ -855,7 +854,6 @@ public sealed class FillIngestGrain(
         new Dictionary<string, long>(working.CursorLoads, StringComparer.Ordinal),
         new Dictionary<string, long>(working.CursorSaves, StringComparer.Ordinal),
         working.LastSaveMs,
-        working.ReconcileRuns,
         IsPolling,
         totals.Recovered,
         StreamHealthy,
@@ -925,7 +923,6 @@ public sealed class FillIngestGrain(
         LastSaveMs = source.LastSaveMs,
         Quarantine = [.. source.Quarantine],
         SaveCount = source.SaveCount,
-        ReconcileRuns = source.ReconcileRuns,
         FeesByAsset = new Dictionary<string, decimal>(source.FeesByAsset, StringComparer.Ordinal),
         RebatesByAsset = new Dictionary<string, decimal>(source.RebatesByAsset, StringComparer.Ordinal),
         LedgerFormat = source.LedgerFormat,

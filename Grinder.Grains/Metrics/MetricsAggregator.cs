@@ -54,7 +54,7 @@ public sealed class MetricsAggregator
     {
         var held = accounts.GetValueOrDefault(accountId) ?? new AccountSnapshot(
             accountId, source, 0, new Dictionary<string, FillTotals>(), 0, new Dictionary<string, long>(),
-            new Dictionary<string, long>(), new Dictionary<string, long>(), null, 0, false);
+            new Dictionary<string, long>(), new Dictionary<string, long>(), null, false);
         var updated = held with
         {
             CursorLoads = Plus(held.CursorLoads, MetricLabels.CursorResult.Error),
@@ -129,7 +129,8 @@ public sealed class MetricsAggregator
             Add(saves, MetricLabels.Series(snapshot.Source, result), count * sign);
         }
 
-        reconcileRuns += snapshot.ReconcileRuns * sign;
+        // grinder_reconcile_runs_total counts every completed account poll, of all sources.
+        reconcileRuns += snapshot.Polls * sign;
         Add(recovered, snapshot.Source, snapshot.Recovered * sign);
         Add(mismatches, snapshot.Source, snapshot.AmountMismatches * sign);
         if (snapshot.StreamExpected)
@@ -152,7 +153,6 @@ public sealed class MetricsAggregator
         Errors = Max(held.Errors, next.Errors, Math.Max),
         CursorLoads = Max(held.CursorLoads, next.CursorLoads, Math.Max),
         CursorSaves = Max(held.CursorSaves, next.CursorSaves, Math.Max),
-        ReconcileRuns = Math.Max(held.ReconcileRuns, next.ReconcileRuns),
         Recovered = Math.Max(held.Recovered, next.Recovered),
         AmountMismatches = Math.Max(held.AmountMismatches, next.AmountMismatches),
         StreamEvents = Max(held.StreamEvents ?? new Dictionary<string, long>(), next.StreamEvents ?? new Dictionary<string, long>(), Math.Max),

@@ -50,6 +50,5 @@ public sealed class MetricsAggregatorRegressionTests
         new Dictionary<string, long> { ["ok"] = loadsOk },
         new Dictionary<string, long> { ["ok"] = polls },
         1_700_000_000_000 + version,
-        polls,
         true);
 }

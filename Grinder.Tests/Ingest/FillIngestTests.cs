@@ -64,7 +64,6 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         var quietStart = await grain.GetSnapshotAsync();
         var quietEnd = await PollsAsync(grain, 3);
         Assert.True(Saves(quietEnd, "ok") >= Saves(quietStart, "ok") + 3);
-        Assert.True(quietEnd.ReconcileRuns >= quietStart.ReconcileRuns + 3);
         Assert.True(quietEnd.LastSaveUnixMs > quietStart.LastSaveUnixMs);
         IngestExpectations.Equal(drained.Fills, quietEnd.Fills);
         await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);

@@ -124,7 +124,7 @@ public sealed class MetricsFlushTests : IAsyncLifetime
         account, "reconcile", version,
         new Dictionary<string, FillTotals> { ["buy|taker"] = new(fills, fills * 100m, fills * 0.05m, 0m) },
         version, new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = version },
-        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), version, true);
+        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), true);
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {

@@ -166,7 +166,6 @@ public sealed class FileGrainStorageTests : IDisposable
             new Dictionary<string, long> { ["ok"] = 1 },
             new Dictionary<string, long> { ["ok"] = polls },
             1_700_000_000_000,
-            polls,
             true);
         var state = new FillMetricsState();
         state.Accounts["acct-main"] = snapshot;

@@ -83,7 +83,7 @@ public sealed class Gate0Tests : IAsyncLifetime
             "acct-gate0", "reconcile", 1,
             new Dictionary<string, FillTotals> { ["buy|taker"] = new(42, 12345.67m, 4.93m, 0m) },
             120, new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = 1 },
-            new Dictionary<string, long> { ["ok"] = 120 }, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 120, true));
+            new Dictionary<string, long> { ["ok"] = 120 }, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), true));
 
         var text = await silo.Http.GetStringAsync("metrics");
         MetricsScrape.Check(text);

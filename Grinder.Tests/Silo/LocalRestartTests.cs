@@ -33,5 +33,5 @@ public sealed class LocalRestartTests
         "acct-restart", "reconcile", version,
         new Dictionary<string, FillTotals> { ["sell|maker"] = new(fills, 1000m, 0m, 0.25m) },
         5, new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = 5 },
-        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 5, true);
+        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), true);
 }
