@@ -217,19 +217,15 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
 
     private static async Task<(Dictionary<ChaosAccount, SiloAddress?> Accounts, SiloAddress? Metrics)> LookUpPlacementAsync(TestCluster cluster, IReadOnlyList<ChaosAccount> accounts)
     {
-        var management = cluster.Client.GetGrain<IManagementGrain>(0);
-        var placement = new Dictionary<ChaosAccount, SiloAddress?>();
-        foreach (var account in accounts)
-        {
-            placement[account] = await management.GetActivationAddress(cluster.Client.GetGrain<IFillIngestGrain>(account.GrainKey));
-        }
-
-        return (placement, await management.GetActivationAddress(cluster.Client.GetGrain<IFillMetricsGrain>(0)));
+        var placed = await Activations.OfAccountsAsync(cluster.Client, accounts.Select(account => account.Id));
+        return (accounts.ToDictionary(account => account, account => placed[account.Id]), await Activations.OfMetricsGrainAsync(cluster.Client));
     }
 
     /// <summary>
     /// Kills a silo, measures until every account it held has saved a poll on a survivor, then starts a replacement
-    /// TestCluster silo. Progress is read from storage, so the probe never activates an account itself: the keepers must.
+    /// TestCluster silo. Progress is read from storage, so this wait activates no account itself. What does: the keepers,
+    /// and, when the killed silo held the metrics grain, its re-activation on the monitor's next sample (it reads every
+    /// account). That the keepers alone bring accounts back is FillIngestTests' kill test.
     /// </summary>
     private async Task<TimeSpan> FailoverAsync(
         TestCluster cluster,
