@@ -72,14 +72,19 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_silo_restart_reloads_the_cursor_and_recounts_nothing()
+    public async Task A_silo_restart_reloads_the_cursor_recounts_nothing_and_finds_a_self_trades_second_row_served_after_it()
     {
         var account = fixture.TakeAccount();
         var key = IngestClusterFixture.KeyOf(account);
         fixture.NewTrades(account, "ETHUSDT", 120, seed: 7, selfTradePairFraction: 0.1);
-        var trades = fixture.Exchange.Trades(key, "ETHUSDT");
         var grain = fixture.Account(account);
-        var before = await CountedAsync(grain, trades.Count);
+        await CountedAsync(grain, fixture.Exchange.Trades(key, "ETHUSDT").Count);
+
+        // A self-trade split across two polls with the restart between them: its BUY row is served now, and a poll reads
+        // it and moves the read position past its id; its SELL row (same id) is served only after the restart.
+        var buy = fixture.Exchange.AddTrade(key, IngestClusterFixture.Row("BTCUSDT", 0, "BUY", 0));
+        await Eventually.ReturnsAsync(grain.GetHealthAsync, health => health.Symbols.Single(s => s.Symbol == "BTCUSDT").LastTradeId == buy.Id, TimeSpan.FromSeconds(60), "the BUY row read");
+        var before = await PollsAsync(grain, 1);
         var loadsBefore = before.CursorLoads.GetValueOrDefault("ok");
 
         foreach (var silo in fixture.Cluster.Silos.ToList())
@@ -88,13 +93,23 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         }
 
         // Re-activated on a restarted silo by the keeper: the stored cursor was loaded and polling went on.
-        var after = await Eventually.ReturnsAsync(
+        await Eventually.ReturnsAsync(
             grain.GetSnapshotAsync,
             snapshot => snapshot.CursorLoads.GetValueOrDefault("ok") > loadsBefore && snapshot.Polls > before.Polls + 1,
             TimeSpan.FromSeconds(60),
             "a cursor load after the restart and further polls");
+        var sell = fixture.Exchange.AddTrade(key, IngestClusterFixture.Row("BTCUSDT", buy.Id, "SELL", buy.TimeMs));
+
+        // The SELL row lies below the reloaded position: the trailing re-scan, whose state came back with the cursor, finds it.
+        var trades = IngestClusterFixture.Symbols.SelectMany(symbol => fixture.Exchange.Trades(key, symbol)).ToList();
+        await CountedAsync(grain, trades.Count);
+        var after = await PollsAsync(grain, 2);
         Assert.Equal(trades.Count, Count(after));
+        Assert.Equal(before.Recovered + 1, after.Recovered);
         IngestExpectations.Equal(Totals(trades), after.Fills);
+        var pair = (await RowsAsync(fixture.Ledger, account)).Where(row => row.Trade.Symbol == "BTCUSDT" && row.Trade.Id == buy.Id).ToList();
+        Assert.Equal(2, pair.Count);
+        Assert.Equal(sell.TimeMs, Assert.Single(pair, row => row.Trade.Side == Grinder.Grains.Binance.FillSide.Sell).Trade.TimeMs);
         await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
     }
 
