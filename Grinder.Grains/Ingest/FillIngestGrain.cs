@@ -919,6 +919,7 @@ public sealed class FillIngestGrain(
         UpdatedAtMs = source.UpdatedAtMs,
         LastSaveMs = source.LastSaveMs,
         Quarantine = [.. source.Quarantine],
+        QuarantineDropped = [.. source.QuarantineDropped],
         SaveCount = source.SaveCount,
         ReconcileRuns = source.ReconcileRuns,
         FeesByAsset = new Dictionary<string, decimal>(source.FeesByAsset, StringComparer.Ordinal),
