@@ -28,11 +28,8 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
     private readonly MonotonicCounters stored = new("stored state");
     private readonly CancellationTokenSource stop = new();
     private readonly ConcurrentQueue<string> sampleErrors = new();
+    private readonly Disruptions disruptions = new();
     private Task[] loops = [];
-
-    // Disruptions under way, and how many began or ended so far (a sample that spans one is taken during it).
-    private int disruptions;
-    private int disruptionEdges;
 
     public int AggregateSamples { get; private set; }
 
@@ -60,12 +57,7 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
     public void Start() => loops = [Task.Run(() => LoopAsync(SampleAggregateAsync, aggregate)), Task.Run(() => LoopAsync(SampleScrapeAsync, scrapes)), Task.Run(() => LoopAsync(SampleStateAsync, stored))];
 
     /// <summary>Marks a disruption (a silo killed until its replacement is up, a PostgreSQL restart): samples that fail meanwhile are expected.</summary>
-    public IDisposable Disruption()
-    {
-        Interlocked.Increment(ref disruptions);
-        Interlocked.Increment(ref disruptionEdges);
-        return new DisruptionEnd(this);
-    }
+    public IDisposable Disruption() => disruptions.Begin();
 
     public async Task StopAsync()
     {
@@ -91,8 +83,7 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
         using var ticker = new PeriodicTimer(Interval);
         do
         {
-            var edges = Volatile.Read(ref disruptionEdges);
-            var disrupted = Volatile.Read(ref disruptions) > 0;
+            var mark = disruptions.Mark();
             try
             {
                 await sample();
@@ -105,7 +96,7 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
             catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
             {
                 var error = $"{ex.GetType().Name}: {ex.Message}";
-                if (disrupted || Volatile.Read(ref disruptions) > 0 || Volatile.Read(ref disruptionEdges) != edges)
+                if (disruptions.Overlapped(mark))
                 {
                     sampleErrors.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {error}");
                 }
@@ -189,19 +180,5 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
 
         stored.Observe(series);
         StateSamples++;
-    }
-
-    private sealed class DisruptionEnd(ChaosMonitor monitor) : IDisposable
-    {
-        private int ended;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref ended, 1) == 0)
-            {
-                Interlocked.Decrement(ref monitor.disruptions);
-                Interlocked.Increment(ref monitor.disruptionEdges);
-            }
-        }
     }
 }

@@ -2,15 +2,16 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Grinder.FakeBinance;
 using Grinder.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Grinder.Tests.Silo;
 
 /// <summary>
 /// Two silo hosts (the production composition) on one PostgreSQL database form one cluster: both serve the same
-/// cluster-wide fill series, and no counter ever goes down between two scrapes while silos restart and the metrics
-/// grain moves between them.
+/// cluster-wide fill series, no counter ever goes down or vanishes between two scrapes while silos restart and the metrics
+/// grain moves between them, and no scrape fails but one taken during a restart.
 /// </summary>
-public sealed class ClusterMetricsTests
+public sealed class ClusterMetricsTests(ITestOutputHelper output)
 {
     private const string Key = "cluster-key-55d1";
     private const string Secret = "cluster-secret-c0ffee";
@@ -40,7 +41,10 @@ public sealed class ClusterMetricsTests
 
         // Every scrape of either silo, in the order taken, goes through one check: a counter below a value seen before,
         // a series seen before and missing now (a placeholder at "none" excepted), and a scrape that fails are violations.
+        // Only a scrape that overlaps a restart may fail (while the metrics grain moves it serves nothing until rebuilt).
         var counters = new MonotonicCounters("/metrics", MonotonicCounters.IsPlaceholder);
+        var restarts = new Disruptions();
+        var excused = new ConcurrentQueue<string>();
         var scrapedInPhase = new ConcurrentDictionary<int, int>();
         var phase = 0;
 
@@ -57,6 +61,7 @@ public sealed class ClusterMetricsTests
                     foreach (var (name, silo) in silos.ToList())
                     {
                         var during = Volatile.Read(ref phase);
+                        var mark = restarts.Mark();
                         try
                         {
                             counters.Observe(MonotonicCounters.Counters(await silo.ScrapeAsync(Key, Secret)));
@@ -64,7 +69,15 @@ public sealed class ClusterMetricsTests
                         }
                         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or ObjectDisposedException)
                         {
-                            counters.Failed($"silo {name}: {ex.GetType().Name}: {ex.Message}");
+                            var why = $"silo {name}: {ex.GetType().Name}: {ex.Message}";
+                            if (restarts.Overlapped(mark))
+                            {
+                                excused.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {why}");
+                            }
+                            else
+                            {
+                                counters.Failed(why);
+                            }
                         }
                     }
                 }
@@ -88,12 +101,15 @@ public sealed class ClusterMetricsTests
             {
                 await ScrapedInPhaseAsync(scrapedInPhase, phase);
                 Interlocked.Increment(ref phase);
-                await rotation.WaitAsync();
-                silos.TryRemove(name, out var old);
-                rotation.Release();
-                await old!.DisposeAsync();
-                silos[name] = await InProcessSilo.StartAsync(settings);
-                await Eventually.TrueAsync(async () => ActiveSilos(await silos[name].Http.GetStringAsync("healthz")) == 2, TimeSpan.FromSeconds(60), "both silos active again");
+                using (restarts.Begin())
+                {
+                    await rotation.WaitAsync();
+                    silos.TryRemove(name, out var old);
+                    rotation.Release();
+                    await old!.DisposeAsync();
+                    silos[name] = await InProcessSilo.StartAsync(settings);
+                    await Eventually.TrueAsync(async () => ActiveSilos(await silos[name].Http.GetStringAsync("healthz")) == 2, TimeSpan.FromSeconds(60), "both silos active again");
+                }
             }
 
             await ScrapedInPhaseAsync(scrapedInPhase, phase);
@@ -145,6 +161,11 @@ public sealed class ClusterMetricsTests
 
         // Every counter series, over every scrape of either silo in the order taken, only went up, none vanished and no
         // scrape failed.
+        foreach (var failure in excused)
+        {
+            output.WriteLine($"failed during a restart (excused): {failure}");
+        }
+
         Assert.True(counters.Violations.Count == 0, "the monotonic check of /metrics failed:\n" + string.Join('\n', counters.Violations.Take(20)));
         Assert.True(counters.Samples >= 3 * ScrapesPerPhase, $"only {counters.Samples} scrapes checked");
         Assert.Contains(counters.Series, series => series.StartsWith("grinder_fills_total{", StringComparison.Ordinal) && !MonotonicCounters.IsPlaceholder(series));
