@@ -69,4 +69,8 @@ public sealed class FillIngestState
     /// <summary>Fills read again with amounts that differ from the recorded ones (the first-seen values stay).</summary>
     [Id(16)]
     public long AmountMismatches { get; set; }
+
+    /// <summary>Fingerprints of rows dropped from <see cref="Quarantine"/>, newest last (bounded): read again, they are not counted again.</summary>
+    [Id(17)]
+    public List<long> QuarantineDropped { get; set; } = [];
 }

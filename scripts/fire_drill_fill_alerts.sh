@@ -5,9 +5,9 @@
 #            must reject the backward write, count result="rejected_non_monotonic", log
 #            FILL_CURSOR_REJECTED_NON_MONOTONIC with existing_key and new_key, and keep the stored value. Recovery as the
 #            runbook says: scripts/fill_cursor.sh reset (re-reads, counts nothing twice).
-#   Drill B  FillCursorSaveErrors / FillCursorStuck: storage refuses writes (REVOKE on grinder_grain_state from the
-#            silo's role). Save errors grow, cursor age grows, /healthz still answers; after GRANT, saves succeed again,
-#            cursor age drops and no fill is lost.
+#   Drill B  FillCursorSaveErrors: storage refuses writes (REVOKE on grinder_grain_state from the silo's role). Save
+#            errors grow, cursor age grows (FillCursorStuck, with its 30 m threshold, stays quiet: save errors have their
+#            own alert), /healthz still answers; after GRANT, saves succeed again, cursor age drops and no fill is lost.
 #
 #   Monitoring: a real Prometheus (rules as shipped) and Alertmanager watch both drills and an HTTP-error phase:
 #            FillCursorNonMonotonicRejected, FillCursorSaveErrors (firing, then resolved 10 m after the GRANT) and
@@ -16,13 +16,14 @@
 #            all, most of it that wait (GRINDER_DRILL_IDLE_FILE: created when only waiting is left, for .ci/run).
 #
 #   bash scripts/fire_drill_fill_alerts.sh
-#   bash scripts/fire_drill_fill_alerts.sh --edit-while-trading   reproduces a lost-fill bug instead (see below)
+#   bash scripts/fire_drill_fill_alerts.sh --edit-while-trading   the edit during a poll instead (see below)
 #
 # The fake exchange's generator is off: the drill adds trades through its control API at chosen moments, so each
 # check knows which trades exist (no race with a timer). Drill A's edit lands while no trade is pending.
-# --edit-while-trading lands the same edit while a poll is counting new BTCUSDT trades, then resets the cursor and
-# checks exactly-once: fills counted in the poll whose save hit the edit are lost (FillIngestGrain adopts the stored
-# counters but keeps the in-memory counted high-water mark of the symbol whose stored cursor is ahead).
+# --edit-while-trading lands the same edit while a poll records new BTCUSDT trades, so that poll's save meets the edit
+# (FILL_CURSOR_SAVE_CONFLICT), then resets the cursor and checks exactly-once: the poll's fills are in the fill ledger
+# before its save, so none is lost and none counted twice. It guards against the loss this edit once caused, when the
+# counters lived in the stored state. That mode runs without Prometheus and Alertmanager, in about a minute.
 #
 # Uses GRINDER_TEST_POSTGRES (an admin connection string) when set, else a throwaway PostgreSQL server (run as root it
 # runs initdb/postgres as the postgres user, installing the Debian package postgresql when missing). The silo connects
@@ -77,8 +78,9 @@ stored_btc_id() { stored "state->'Symbols'->'BTCUSDT'->>'LastTradeId'"; }
 stored_version_above() { num_gt "$(stored version)" "$1"; }
 saves_above() { num_gt "$(saves "$1")" "$2"; }
 polling() { num_gt "$(metric 'grinder_fill_ingest_polls_total{source="reconcile"}')" 0 && num_gt "$(stored_btc_id)" 0; }
-# Exactly once without racing the generator: the stored counters equal the fake's rows up to the stored cursors, and the
-# counted fills in /metrics catch up with the rows that existed when the check began.
+# Exactly once without racing the generator: the counted fills in /metrics catch up with the rows that existed when the
+# check began, then the ledger holds every fake trade up to the stored read positions, nothing else and nothing twice,
+# and /metrics counts the ledger's rows (stored_fills_match_fake).
 stored_exact() { stored_fills_match_fake "$(stored 'state::text')" "$FAKE" "$API_KEY"; }
 exactly_once() {
   local where=$1 target

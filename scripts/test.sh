@@ -38,6 +38,12 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
 fi
 
+# A run in which no test passed shows nothing (a filter that matches no test makes `dotnet test` exit 0): a failure.
+if [ "${passed:-0}" -eq 0 ]; then
+  echo "no test passed: nothing was shown to work (a --filter that matches no test, or a discovery problem)"
+  [ "$failed" -eq 0 ] && failed=1
+fi
+
 # A run of the whole suite that executed fewer tests than the floor kept in the repository ran (nearly) nothing: a
 # discovery or build problem, not a green run. A filtered run (extra arguments) is exempt.
 floor=$(tr -dc '0-9' < scripts/test-floor.txt 2>/dev/null)

@@ -922,6 +922,7 @@ public sealed class FillIngestGrain(
         UpdatedAtMs = source.UpdatedAtMs,
         LastSaveMs = source.LastSaveMs,
         Quarantine = [.. source.Quarantine],
+        QuarantineDropped = [.. source.QuarantineDropped],
         SaveCount = source.SaveCount,
         FeesByAsset = new Dictionary<string, decimal>(source.FeesByAsset, StringComparer.Ordinal),
         RebatesByAsset = new Dictionary<string, decimal>(source.RebatesByAsset, StringComparer.Ordinal),

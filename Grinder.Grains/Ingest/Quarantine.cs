@@ -6,19 +6,26 @@ namespace Grinder.Grains.Ingest;
 /// <summary>
 /// The bounded list of rows that failed validation, kept in the account state for <c>/healthz</c>, with its counts and its
 /// per-symbol view. A row is counted (one <c>parse</c> error in <see cref="FillIngestState.Errors"/>) when it first enters:
-/// the same row read again (a re-read, the re-scan) is not counted twice while it is still listed. Oldest rows are dropped
-/// first; the count stays.
+/// the same row read again (a re-read, the re-scan) is not counted twice. Oldest rows are dropped first; the count stays,
+/// and <see cref="FillIngestState.QuarantineDropped"/> keeps the fingerprints of the newest <see cref="DroppedMemory"/> ×
+/// limit dropped rows: more rows than the list holds stay within reach of the re-scan (every row of its window, each time)
+/// or of the poll (rows no later trade confirms), and without it each re-read of a dropped row counted it again.
 /// </summary>
 public static class Quarantine
 {
-    /// <summary>Adds the rows not already listed and counts them; returns them (the caller logs exactly these).</summary>
+    /// <summary>Dropped rows remembered per row the list holds (1,000 at the default limit of 50).</summary>
+    public const int DroppedMemory = 20;
+
+    /// <summary>Adds the rows not already listed or dropped and counts them; returns them (the caller logs exactly these).</summary>
     public static IReadOnlyList<RejectedRow> Add(FillIngestState state, IEnumerable<RejectedRow> rows, int limit, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(state);
         List<RejectedRow>? added = null;
+        HashSet<long>? dropped = null;
         foreach (var row in rows)
         {
-            if (state.Quarantine.Exists(held => held.Symbol == row.Symbol && held.TradeId == row.TradeId && held.Reason == row.Reason && held.Raw == row.Raw))
+            if (state.Quarantine.Exists(held => held.Symbol == row.Symbol && held.TradeId == row.TradeId && held.Reason == row.Reason && held.Raw == row.Raw)
+                || (dropped ??= [.. state.QuarantineDropped]).Contains(Fingerprint(row.Symbol, row.TradeId, row.Reason, row.Raw)))
             {
                 continue;
             }
@@ -34,7 +41,14 @@ public static class Quarantine
 
         if (state.Quarantine.Count > limit)
         {
-            state.Quarantine.RemoveRange(0, state.Quarantine.Count - limit);
+            var gone = state.Quarantine.Count - limit;
+            state.QuarantineDropped.AddRange(state.Quarantine.Take(gone).Select(held => Fingerprint(held.Symbol, held.TradeId, held.Reason, held.Raw)));
+            state.Quarantine.RemoveRange(0, gone);
+            var memory = limit * DroppedMemory;
+            if (state.QuarantineDropped.Count > memory)
+            {
+                state.QuarantineDropped.RemoveRange(0, state.QuarantineDropped.Count - memory);
+            }
         }
 
         return (IReadOnlyList<RejectedRow>?)added ?? [];
@@ -61,4 +75,21 @@ public static class Quarantine
 
     /// <summary>Rows listed for <paramref name="symbol"/>.</summary>
     public static int CountFor(FillIngestState state, string symbol) => state.Quarantine.Count(row => row.Symbol == symbol);
+
+    // FNV-1a (64 bit) over the row's identity: stable across processes and versions, unlike string.GetHashCode.
+    private static long Fingerprint(string symbol, long? tradeId, string reason, string raw)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var part in new[] { symbol, tradeId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-", reason, raw })
+        {
+            foreach (var c in part)
+            {
+                hash = (hash ^ c) * 1099511628211UL;
+            }
+
+            hash = (hash ^ 0x1F) * 1099511628211UL;
+        }
+
+        return unchecked((long)hash);
+    }
 }

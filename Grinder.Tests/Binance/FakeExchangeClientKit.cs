@@ -24,7 +24,8 @@ public sealed class ClientHarness : IDisposable
 {
     private readonly ServiceProvider _provider;
 
-    public ClientHarness(Uri baseUrl, Dictionary<string, string?>? settings = null)
+    /// <param name="time">The client's clock (the governor's minutes, the server clock); the system clock when null.</param>
+    public ClientHarness(Uri baseUrl, Dictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -40,6 +41,11 @@ public sealed class ClientHarness : IDisposable
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddGrinderBinanceClient();
         _provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }

@@ -1,6 +1,7 @@
 using Grinder.FakeBinance;
 using Grinder.Grains.Binance;
 using Grinder.Tests.FakeBinance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Grinder.Tests.Binance;
 
@@ -52,14 +53,33 @@ public sealed class RateLimitAndClockTests(FakeExchangeFixture fixture) : IDispo
     [Fact]
     public async Task The_used_weight_header_of_every_response_reaches_the_governor()
     {
-        var account = fixture.NewCredentials();
-        var trades = _exchange.GenerateTrades(account.ApiKey, Symbol, 2, seed: 43);
+        // An exchange of its own, on a clock that stands still (the client's too): the IP's minute holds only this test's
+        // weight, and no minute ends between the requests.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var exchange = await FakeExchange.StartAsync(new FakeExchangeOptions { TimeProvider = clock });
+        var account = new BinanceCredentials("weight-key", "weight-secret");
+        exchange.AddAccount(account.ApiKey, account.ApiSecret);
+        var trades = exchange.GenerateTrades(account.ApiKey, Symbol, 2, seed: 43);
+        using var client = new ClientHarness(exchange.BaseUrl, time: clock);
+        using var otherClient = new HttpClient { BaseAddress = exchange.BaseUrl };
 
-        await _client.FetchAsync(account, Symbol, new FetchPosition(trades[0].Id - 1, 0, null, false));
+        // Weight the governor never reserved: another client on the same IP (Binance counts weight per IP) pings 10 times.
+        for (var i = 0; i < 10; i++)
+        {
+            using var ping = await otherClient.GetAsync("fapi/v1/ping");
+            ping.EnsureSuccessStatusCode();
+        }
 
-        // The shared fake counts the weight of every test on this IP; the governor must have taken at least this
-        // fetch's (1 for /time + 5 for userTrades) and not less than what the exchange reported last.
-        Assert.True(_client.Governor.UsedWeight >= 6, $"used weight {_client.Governor.UsedWeight}");
+        var result = await client.FetchAsync(account, Symbol, new FetchPosition(trades[0].Id - 1, 0, null, false));
+        Assert.Null(result.Error);
+
+        // The exchange's count after the fetch (1 for /time, 5 for userTrades): 10 + 6, read off one more ping (weight 1).
+        using var probe = await otherClient.GetAsync("fapi/v1/ping");
+        var reported = Signed.UsedWeight(probe) - 1;
+        Assert.Equal(16, reported);
+
+        // The governor reserved only its own 6; it holds what the exchange said.
+        Assert.Equal(reported, client.Governor.UsedWeight);
     }
 
     [Theory]

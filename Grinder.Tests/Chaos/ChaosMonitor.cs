@@ -2,30 +2,33 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Grinder.Grains;
-using Grinder.Silo.Metrics;
 using Grinder.Tests.Infrastructure;
 
 namespace Grinder.Tests.Chaos;
 
 /// <summary>
 /// Watches a chaos run from outside, every <see cref="Interval"/>: the cluster-wide metrics aggregate (through the
-/// cluster client), the <c>/metrics</c> text a scrape would get (the silo's own exporter), and every stored account
-/// state (SQL on <c>grinder_grain_state_json</c>, as an operator reads it). Records every series that went down.
+/// cluster client), the <c>/metrics</c> text a scrape would get, and every stored account state (SQL on
+/// <c>grinder_grain_state_json</c>, as an operator reads it). Each goes through a <see cref="MonotonicCounters"/> check:
+/// a series that went down or vanished is a violation, and so is a sample that failed while no disruption was under way.
 /// </summary>
 /// <remarks>
-/// The exporter only ever raises a counter (<c>IncTo</c>), so within one process its text cannot go down; the aggregate
-/// is what every silo's exporter starts from, and the strict check. The text still proves what a scrape shows at the end.
+/// A silo's exporter only ever raises a counter (<c>IncTo</c>), so the text of one long-lived exporter could not go down
+/// whatever the aggregate did. The <c>/metrics</c> half renders every sample with a new exporter instead: the first scrape of
+/// a silo started at that moment (the chaos run replaces silos all the time), which shows any decrease or lost series of
+/// the aggregate as a scrape would.
 /// </remarks>
-public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database, FillMetricsExporter exporter)
+public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(5);
 
-    private readonly Monotonic aggregate = new("aggregate");
-    private readonly Monotonic scrapes = new("/metrics");
-    private readonly Monotonic stored = new("stored state");
+    private readonly MonotonicCounters aggregate = new("aggregate");
+    private readonly MonotonicCounters scrapes = new("/metrics", MonotonicCounters.IsPlaceholder);
+    private readonly MonotonicCounters stored = new("stored state");
     private readonly CancellationTokenSource stop = new();
     private readonly ConcurrentQueue<string> sampleErrors = new();
+    private readonly Disruptions disruptions = new();
     private Task[] loops = [];
 
     public int AggregateSamples { get; private set; }
@@ -34,28 +37,32 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
 
     public int StateSamples { get; private set; }
 
-    /// <summary>Samples that could not be taken (a silo or PostgreSQL was down): expected during chaos, reported for the record.</summary>
+    /// <summary>Samples that could not be taken during a disruption (a silo or PostgreSQL was down): expected, reported for the record.</summary>
     public IReadOnlyCollection<string> SampleErrors => sampleErrors;
 
-    /// <summary>Every observed decrease of a counter, cursor or stored counter, as "where series: before -> after".</summary>
-    public IReadOnlyList<string> Decreases => [.. aggregate.Decreases, .. scrapes.Decreases, .. stored.Decreases];
+    /// <summary>
+    /// Every violation of the monotonic check: a counter, cursor or stored counter that went down or vanished, or a sample
+    /// that failed while no disruption was under way.
+    /// </summary>
+    public IReadOnlyList<string> Violations => [.. aggregate.Violations, .. scrapes.Violations, .. stored.Violations];
+
+    /// <summary>The first <paramref name="each"/> violations of each check (aggregate, <c>/metrics</c>, stored state) with their counts.</summary>
+    public string ViolationReport(int each) => string.Join('\n', new[] { aggregate, scrapes, stored }
+        .Where(check => check.Violations.Count > 0)
+        .SelectMany(check => check.Violations.Take(each).Append($"({check.Violations.Count} in all)")));
 
     /// <summary>Cursor series (account, symbol, field) seen in storage: proves the cursor check had something to check.</summary>
     public int CursorSeries => stored.Series.Count(series => series.Contains("LastTradeId", StringComparison.Ordinal));
 
-    public void Start() => loops = [Task.Run(() => LoopAsync(SampleMetricsAsync)), Task.Run(() => LoopAsync(SampleStateAsync))];
+    public void Start() => loops = [Task.Run(() => LoopAsync(SampleAggregateAsync, aggregate)), Task.Run(() => LoopAsync(SampleScrapeAsync, scrapes)), Task.Run(() => LoopAsync(SampleStateAsync, stored))];
+
+    /// <summary>Marks a disruption (a silo killed until its replacement is up, a PostgreSQL restart): samples that fail meanwhile are expected.</summary>
+    public IDisposable Disruption() => disruptions.Begin();
 
     public async Task StopAsync()
     {
         await stop.CancelAsync();
         await Task.WhenAll(loops);
-    }
-
-    /// <summary>Stored <c>Polls</c> of every account grain key, read now.</summary>
-    public static async Task<Dictionary<string, long>> StoredPollsAsync(PostgresDatabase database)
-    {
-        var rows = await database.QueryAsync("SELECT grain_key, (state->>'Polls')::bigint FROM grinder_grain_state_json WHERE state_name = 'ingest'");
-        return rows.ToDictionary(row => (string)row[0]!, row => (long)row[1]!, StringComparer.Ordinal);
     }
 
     /// <summary>Stored counted fills of one account by <c>side|liquidity</c>, straight from the JSON an operator reads.</summary>
@@ -71,19 +78,12 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
             StringComparer.Ordinal);
     }
 
-    /// <summary>Counter series of a <c>/metrics</c> text: every sample line of a <c>_total</c> family.</summary>
-    public static Dictionary<string, double> Counters(string exposition) =>
-        exposition.Split('\n')
-            .Where(line => line.Length > 0 && line[0] != '#')
-            .Select(line => (Series: line[..line.LastIndexOf(' ')], Value: line[(line.LastIndexOf(' ') + 1)..]))
-            .Where(sample => sample.Series.Split('{')[0].EndsWith("_total", StringComparison.Ordinal))
-            .ToDictionary(sample => sample.Series, sample => double.Parse(sample.Value, NumberStyles.Float, CultureInfo.InvariantCulture), StringComparer.Ordinal);
-
-    private async Task LoopAsync(Func<Task> sample)
+    private async Task LoopAsync(Func<Task> sample, MonotonicCounters check)
     {
         using var ticker = new PeriodicTimer(Interval);
         do
         {
+            var mark = disruptions.Mark();
             try
             {
                 await sample();
@@ -95,7 +95,15 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
             {
-                sampleErrors.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {ex.GetType().Name}: {ex.Message}");
+                var error = $"{ex.GetType().Name}: {ex.Message}";
+                if (disruptions.Overlapped(mark))
+                {
+                    sampleErrors.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {error}");
+                }
+                else
+                {
+                    check.Failed(error);
+                }
             }
         }
         while (await WaitAsync(ticker));
@@ -113,7 +121,7 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
         }
     }
 
-    private async Task SampleMetricsAsync()
+    private async Task SampleAggregateAsync()
     {
         var held = await grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync().WaitAsync(CallDeadline, stop.Token);
         var series = new Dictionary<string, decimal>(StringComparer.Ordinal);
@@ -136,9 +144,12 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
         series["reconcile_runs"] = held.ReconcileRuns;
         aggregate.Observe(series);
         AggregateSamples++;
+    }
 
-        var text = await exporter.RenderAsync(stop.Token).WaitAsync(CallDeadline, stop.Token);
-        scrapes.Observe(Counters(text).ToDictionary(pair => pair.Key, pair => (decimal)pair.Value, StringComparer.Ordinal));
+    private async Task SampleScrapeAsync()
+    {
+        var text = await MetricsScrape.RenderClusterAsync(grains, stop.Token).WaitAsync(CallDeadline, stop.Token);
+        scrapes.Observe(MonotonicCounters.Counters(MetricsScrape.Parse(text)));
         ScrapeSamples++;
     }
 
@@ -169,56 +180,5 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
 
         stored.Observe(series);
         StateSamples++;
-    }
-
-    /// <summary>The highest value seen per series; a lower one later (or a series that vanished) is a decrease.</summary>
-    private sealed class Monotonic(string where)
-    {
-        private readonly Dictionary<string, decimal> highest = new(StringComparer.Ordinal);
-        private readonly List<string> decreases = [];
-        private readonly Lock gate = new();
-
-        public IReadOnlyList<string> Decreases
-        {
-            get
-            {
-                lock (gate)
-                {
-                    return [.. decreases];
-                }
-            }
-        }
-
-        public IReadOnlyCollection<string> Series
-        {
-            get
-            {
-                lock (gate)
-                {
-                    return [.. highest.Keys];
-                }
-            }
-        }
-
-        public void Observe(IReadOnlyDictionary<string, decimal> sample)
-        {
-            var at = DateTimeOffset.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
-            lock (gate)
-            {
-                foreach (var (series, before) in highest)
-                {
-                    var now = sample.GetValueOrDefault(series);
-                    if (now < before)
-                    {
-                        decreases.Add($"{at} {where} {series}: {before} -> {(sample.ContainsKey(series) ? now : "gone")}");
-                    }
-                }
-
-                foreach (var (series, value) in sample)
-                {
-                    highest[series] = Math.Max(value, highest.GetValueOrDefault(series));
-                }
-            }
-        }
     }
 }

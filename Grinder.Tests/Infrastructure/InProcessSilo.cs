@@ -1,6 +1,8 @@
+using Grinder.Grains.Ingest;
 using Grinder.Silo.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 
 namespace Grinder.Tests.Infrastructure;
 
@@ -29,6 +31,19 @@ public sealed class InProcessSilo : IAsyncDisposable
 
     /// <summary>Scrapes <c>/metrics</c> over HTTP and checks the label contract (see <see cref="MetricsScrape"/>).</summary>
     public Task<IReadOnlyList<MetricSample>> ScrapeAsync(params string[] mustNotContain) => MetricsScrape.ScrapeAsync(Http, mustNotContain);
+
+    /// <summary>
+    /// Waits until two ticks of a grain timer at this silo's poll interval, started now on this silo, have fired. An account
+    /// grain activated before would have polled by then if its timer ran (its first tick is due within one interval of its
+    /// activation), and the keeper would have pinged (set its interval no longer than the poll interval).
+    /// </summary>
+    public async Task PassPollIntervalAsync()
+    {
+        var interval = Services.GetRequiredService<IOptions<IngestOptions>>().Value.PollInterval;
+        var probe = Grains.GetGrain<ITickProbeGrain>(Guid.NewGuid().ToString("N"));
+        await probe.StartAsync(interval);
+        await Eventually.TrueAsync(async () => await probe.GetTicksAsync() >= 2, (interval * 2) + TimeSpan.FromSeconds(30), "two ticks of a grain timer at the poll interval");
+    }
 
     /// <summary>Starts a silo with <paramref name="settings"/> layered over the defaults (flat names like <c>FILL_INGEST_ENABLED</c> work).</summary>
     public static async Task<InProcessSilo> StartAsync(IDictionary<string, string?> settings, params string[] args)

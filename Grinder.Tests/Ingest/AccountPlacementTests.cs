@@ -172,35 +172,6 @@ public sealed class AccountPlacementTests(ITestOutputHelper output)
 
     private void Say(string what) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0.0}s] {what}"));
 
-    /// <summary>Waits until every account is active on its owner among the active silos and has saved a poll there.</summary>
-    private static async Task<Dictionary<string, SiloAddress>> OnTheirOwnersAsync(TestCluster cluster, IReadOnlyDictionary<string, IFillIngestGrain> grains, string what)
-    {
-        var management = cluster.Client.GetGrain<IManagementGrain>(0);
-        var placed = await Eventually.ReturnsAsync(
-            async () =>
-            {
-                var silos = cluster.GetActiveSilos().Select(silo => silo.SiloAddress).ToList();
-                var where = new Dictionary<string, SiloAddress>();
-                foreach (var (name, grain) in grains)
-                {
-                    var address = await management.GetActivationAddress(grain);
-                    if (address is null || !address.Equals(AccountOwner.Pick(grain.GetGrainId(), silos)))
-                    {
-                        return null;
-                    }
-
-                    where[name] = address;
-                }
-
-                return where;
-            },
-            placed => placed is not null,
-            Settle,
-            what);
-
-        // And polling there: the next saved poll comes from the activation on the owner.
-        await Task.WhenAll(grains.Values.Select(grain => PollsAsync(grain, 1)));
-
-        return placed!;
-    }
+    private static Task<Dictionary<string, SiloAddress>> OnTheirOwnersAsync(TestCluster cluster, IReadOnlyDictionary<string, IFillIngestGrain> grains, string what) =>
+        Activations.OnTheirOwnersAsync(cluster, [.. grains.Keys], Settle, what);
 }

@@ -18,7 +18,7 @@ namespace Grinder.Tests.Ingest;
 /// </summary>
 public class IngestClusterFixture : IAsyncLifetime
 {
-    public const int AccountCount = 16;
+    public const int AccountCount = 21;
     public static readonly string[] Symbols = ["BTCUSDT", "ETHUSDT"];
     private static readonly ConcurrentDictionary<string, LogCapture> Captures = new();
     private readonly string id = Guid.NewGuid().ToString("N");
@@ -87,6 +87,17 @@ public class IngestClusterFixture : IAsyncLifetime
         ((InProcessSiloHandle)cluster.Silos.First()).SiloHost.Services.GetRequiredService<IFillLedger>();
 
     public IFillIngestGrain Account(string account) => Grains.GetGrain<IFillIngestGrain>(ConfiguredAccount.GrainKeyFor(account));
+
+    /// <summary>Every account the fixture's silos poll, taken by a test or not.</summary>
+    public IReadOnlyList<string> AllAccounts => [.. Enumerable.Range(0, AccountCount).Select(AccountName)];
+
+    /// <summary>The ingest settings the fixture's silos run with.</summary>
+    public IngestOptions IngestOptions =>
+        ((InProcessSiloHandle)Cluster.Silos.First()).SiloHost.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IngestOptions>>().Value;
+
+    /// <summary>A valid row with an explicit id (0: the symbol's next) and time: BUY as taker paying a fee, SELL as maker earning a rebate.</summary>
+    public static FakeTrade Row(string symbol, long id, string side, long timeMs) =>
+        new(symbol, id, 0, side, 100m, 0.01m, 1m, 0m, side == "BUY" ? 0.0004m : -0.0001m, "USDT", timeMs, side == "BUY", side == "SELL", "BOTH");
 
     /// <summary>Another cluster (own cluster id, same service id and database): a second activation of every account.</summary>
     public Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos) =>

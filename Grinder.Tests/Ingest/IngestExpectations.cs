@@ -43,6 +43,16 @@ public static class IngestExpectations
         return await Eventually.ReturnsAsync(account.GetSnapshotAsync, snapshot => snapshot.Polls >= start + more, TimeSpan.FromSeconds(60), $"{more} more polls");
     }
 
+    /// <summary>
+    /// Stored <c>Polls</c> of every account grain key, read now with SQL on <c>grinder_grain_state_json</c> as an operator
+    /// reads it: progress seen without calling (and so activating) an account grain.
+    /// </summary>
+    public static async Task<Dictionary<string, long>> StoredPollsAsync(PostgresDatabase database)
+    {
+        var rows = await database.QueryAsync("SELECT grain_key, (state->>'Polls')::bigint FROM grinder_grain_state_json WHERE state_name = 'ingest'");
+        return rows.ToDictionary(row => (string)row[0]!, row => (long)row[1]!, StringComparer.Ordinal);
+    }
+
     /// <summary>Every ledger row of <paramref name="account"/>, in ledger order.</summary>
     public static async Task<List<LedgerRow>> RowsAsync(IFillLedger ledger, string account)
     {

@@ -142,10 +142,30 @@ public sealed class ReadPositionsTests
         Assert.Equal(5, Quarantine.Add(state, rows, limit: 3, nowMs: 1).Count);
         Assert.Empty(Quarantine.Add(state, rows.Skip(3), limit: 3, nowMs: 2));
 
+        // Rows dropped from the list, read again (the re-scan reads every row of its window each time): not counted again.
+        Assert.Empty(Quarantine.Add(state, rows, limit: 3, nowMs: 3));
+
         Assert.Equal(5, state.Errors["parse"]);
         Assert.Equal([3L, 4L, 5L], state.Quarantine.Select(row => row.TradeId!.Value));
         Assert.Equal(3, Quarantine.CountFor(state, "BTCUSDT"));
         Assert.Equal(0, Quarantine.CountFor(state, "ETHUSDT"));
+
+        // The same id with another reason or raw text is another row.
+        Assert.Single(Quarantine.Add(state, [rows[0] with { Reason = "qty: negative" }], limit: 3, nowMs: 4));
+    }
+
+    [Fact]
+    public void The_quarantine_remembers_a_bounded_number_of_dropped_rows_and_counts_older_ones_again()
+    {
+        var state = new FillIngestState();
+        const int Limit = 2;
+        var memory = Limit * Quarantine.DroppedMemory;
+        var rows = Enumerable.Range(1, Limit + memory + 1).Select(i => new RejectedRow("ETHUSDT", i, i, "qty: negative", "{\"id\":" + i + "}")).ToList();
+
+        Assert.Equal(rows.Count, Quarantine.Add(state, rows, Limit, nowMs: 1).Count);
+
+        Assert.Equal(memory, state.QuarantineDropped.Count);
+        Assert.Equal([rows[0]], Quarantine.Add(state, rows, Limit, nowMs: 2));
     }
 
     [Fact]

@@ -24,6 +24,8 @@ public sealed class IngestOffTests
             ["BINANCE_API_KEY"] = "off-key",
             ["BINANCE_API_SECRET"] = "off-secret",
             ["Grinder:Binance:BaseUrl"] = exchange.BaseUrl.ToString(),
+            ["Grinder:Ingest:PollInterval"] = "00:00:01",
+            ["Grinder:Ingest:KeeperInterval"] = "00:00:01",
         });
 
         // An explicit poll request is the strongest ask there is; with ingest off it must still be a no-op.
@@ -32,6 +34,10 @@ public sealed class IngestOffTests
         var text = await silo.Http.GetStringAsync("metrics");
         MetricsScrape.Check(text, ["off-secret", "off-key"]);
         var metrics = text.Split('\n');
+
+        // Nor does anything go out later: the account's poll timer, had it been started, and the keeper would have fired
+        // by the time the silo's own grain timers have ticked twice at the poll interval.
+        await silo.PassPollIntervalAsync();
 
         Assert.False(health.Polling);
         Assert.Empty(exchange.Requests);

@@ -63,12 +63,17 @@ public sealed class RunbookGateTests
             gate1 = gate2;
         }
 
-        // Rollback: ingest off. Enabled 0, counters frozen at their values, not reset.
+        // Rollback: ingest off. Enabled 0, counters frozen at their values, not reset, and not one request to the exchange.
+        var rolledBackAt = exchange.ServerTime;
         await using (var silo = await InProcessSilo.StartAsync(Settings("0")))
         {
             var before = await silo.ScrapeAsync(Key, Secret);
             await silo.Grains.GetGrain<IFillIngestGrain>("acct-main").PollNowAsync();
+            await silo.PassPollIntervalAsync();
             var after = await silo.ScrapeAsync(Key, Secret);
+
+            // Neither the explicit poll nor a poll timer or keeper round since the start reached the exchange.
+            Assert.DoesNotContain(exchange.Requests, request => request.Time >= rolledBackAt);
 
             Assert.Equal(0, after.Value("grinder_fill_ingest_enabled", ("source", "reconcile")));
             foreach (var family in new[] { "grinder_fills_total", "grinder_fill_ingest_polls_total", "grinder_fill_notional_total" })

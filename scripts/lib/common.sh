@@ -222,16 +222,24 @@ script_end() {
   summary
 }
 
-# check_secrets_absent SECRET... -- FILE...: none of the secrets appears in any of the files (never printing them).
+# check_secrets_absent SECRET... -- FILE...: none of the secrets appears in any of the files (never printing them). A
+# file that is missing or empty, no file at all, or no secret fails: a check that read nothing proves nothing.
 check_secrets_absent() {
   local -a patterns=()
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do [ -n "$1" ] && patterns+=(-e "$1"); shift; done
   shift
-  if grep -qF "${patterns[@]}" "$@" 2>/dev/null; then
-    fail "a secret (API key, API secret or database password) appears in a silo log, /healthz or a --metrics-out file"
-  else
-    pass "secrets absent from $# file(s): silo logs, /healthz, --metrics-out"
+  local file unreadable=()
+  for file in "$@"; do [ -s "$file" ] || unreadable+=("$file"); done
+  if [ ${#patterns[@]} -eq 0 ] || [ $# -eq 0 ] || [ ${#unreadable[@]} -gt 0 ]; then
+    fail "secrets check incomplete: $(( ${#patterns[@]} / 2 )) secret(s), $# file(s), missing or empty: ${unreadable[*]:-none}"
+    return
   fi
+  grep -qF "${patterns[@]}" "$@"
+  case $? in
+    0) fail "a secret (API key, API secret or database password) appears in a silo log, /healthz or a --metrics-out file" ;;
+    1) pass "secrets absent from $# file(s): silo logs, /healthz, --metrics-out" ;;
+    *) fail "secrets check: grep could not read the files" ;;
+  esac
 }
 
 # Metrics helpers. Exposition lines look like `name{labels} value`; series_lines drops the # HELP/# TYPE lines.

@@ -1,0 +1,41 @@
+namespace Grinder.Tests.Infrastructure;
+
+/// <summary>
+/// Spans in which a sample may fail: from the moment a silo is taken down until the cluster is whole again (the metrics
+/// grain, if it moves, refuses to serve until it has rebuilt its counters, and a scrape that asks meanwhile can time out).
+/// A sample that overlaps one, at its start, its end or by one beginning or ending in between, is excused; any other failed
+/// sample is a finding.
+/// </summary>
+public sealed class Disruptions
+{
+    private int active;
+    private int edges;
+
+    /// <summary>Begins a disruption; disposing the result ends it.</summary>
+    public IDisposable Begin()
+    {
+        Interlocked.Increment(ref active);
+        Interlocked.Increment(ref edges);
+        return new End(this);
+    }
+
+    /// <summary>Taken before a sample, for <see cref="Overlapped"/> after it.</summary>
+    public (int Edges, bool Active) Mark() => (Volatile.Read(ref edges), Volatile.Read(ref active) > 0);
+
+    /// <summary>Whether a sample that began at <paramref name="mark"/> and ended now overlapped a disruption.</summary>
+    public bool Overlapped((int Edges, bool Active) mark) => mark.Active || Volatile.Read(ref active) > 0 || Volatile.Read(ref edges) != mark.Edges;
+
+    private sealed class End(Disruptions owner) : IDisposable
+    {
+        private int ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref ended, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner.active);
+                Interlocked.Increment(ref owner.edges);
+            }
+        }
+    }
+}
