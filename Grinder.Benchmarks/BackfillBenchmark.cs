@@ -161,22 +161,22 @@ internal static class BackfillBenchmark
     /// <summary>Rows, wall time and process CPU spent inside one side's calls.</summary>
     private sealed class Side
     {
-        private TimeSpan elapsed;
-        private TimeSpan cpu;
-        private long calls;
+        private TimeSpan _elapsed;
+        private TimeSpan _cpu;
+        private long _calls;
 
         public long Rows { get; set; }
 
-        public DrainResult Result => new(Rows, elapsed, cpu, calls);
+        public DrainResult Result => new(Rows, _elapsed, _cpu, _calls);
 
         public async Task<T> TimeAsync<T>(Func<Task<T>> call)
         {
             var cpuBefore = OwnCpu();
             var start = Stopwatch.GetTimestamp();
             var result = await call();
-            elapsed += Stopwatch.GetElapsedTime(start);
-            cpu += OwnCpu() - cpuBefore;
-            calls++;
+            _elapsed += Stopwatch.GetElapsedTime(start);
+            _cpu += OwnCpu() - cpuBefore;
+            _calls++;
             return result;
         }
     }
@@ -192,9 +192,9 @@ internal static class BackfillBenchmark
     /// <summary>The silo's Binance client, registered exactly as the silo registers it, with nothing after the parse.</summary>
     private sealed class FloorClient : IAsyncDisposable
     {
-        private readonly ServiceProvider services;
-        private readonly IUserTradesFetcher fetcher;
-        private readonly BinanceCredentials credentials = new(FakeExchangeProcess.KeyOf("floor"), FakeExchangeProcess.SecretOf("floor"));
+        private readonly ServiceProvider _services;
+        private readonly IUserTradesFetcher _fetcher;
+        private readonly BinanceCredentials _credentials = new(FakeExchangeProcess.KeyOf("floor"), FakeExchangeProcess.SecretOf("floor"));
 
         public FloorClient(Uri exchange)
         {
@@ -203,12 +203,12 @@ internal static class BackfillBenchmark
                 ["Grinder:Binance:BaseUrl"] = exchange.ToString(),
                 ["Grinder:Binance:WeightLimitPerMinute"] = "1000000000",
             }).Build();
-            services = new ServiceCollection()
+            _services = new ServiceCollection()
                 .AddSingleton<IConfiguration>(configuration)
                 .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
                 .AddGrinderBinanceClient()
                 .BuildServiceProvider();
-            fetcher = services.GetRequiredService<IUserTradesFetcher>();
+            _fetcher = _services.GetRequiredService<IUserTradesFetcher>();
         }
 
         /// <summary>Rows of the untimed first poll of the current drain.</summary>
@@ -225,7 +225,7 @@ internal static class BackfillBenchmark
 
         public async Task<FetchResult> FetchAsync(FetchPosition position)
         {
-            var result = await fetcher.FetchAsync(credentials, new FetchRequest(Symbol, position, new BinanceOptions().MaxPagesPerPoll), CancellationToken.None);
+            var result = await _fetcher.FetchAsync(_credentials, new FetchRequest(Symbol, position, new BinanceOptions().MaxPagesPerPoll), CancellationToken.None);
             if (result.Error is not null || result.Trades.Count == 0)
             {
                 throw new InvalidOperationException($"floor fetch read nothing: {result.Error} {result.ErrorDetail}");
@@ -234,6 +234,6 @@ internal static class BackfillBenchmark
             return result;
         }
 
-        public ValueTask DisposeAsync() => services.DisposeAsync();
+        public ValueTask DisposeAsync() => _services.DisposeAsync();
     }
 }

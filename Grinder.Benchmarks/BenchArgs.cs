@@ -8,9 +8,9 @@ namespace Grinder.Benchmarks;
 /// </summary>
 internal sealed class BenchArgs
 {
-    private readonly Dictionary<string, string> given = new(StringComparer.OrdinalIgnoreCase);
-    private readonly HashSet<string> read = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<string> used = [];
+    private readonly Dictionary<string, string> _given = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _read = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<string> _used = [];
 
     public BenchArgs(IReadOnlyList<string> args)
     {
@@ -25,11 +25,11 @@ internal sealed class BenchArgs
             var eq = arg.IndexOf('=', StringComparison.Ordinal);
             if (eq > 0)
             {
-                given[arg[2..eq]] = arg[(eq + 1)..];
+                _given[arg[2..eq]] = arg[(eq + 1)..];
             }
             else if (i + 1 < args.Count)
             {
-                given[arg[2..]] = args[++i];
+                _given[arg[2..]] = args[++i];
             }
             else
             {
@@ -39,7 +39,7 @@ internal sealed class BenchArgs
     }
 
     /// <summary>The parameters this run used, defaults included, as <c>--name value</c> text.</summary>
-    public string Used => string.Join(' ', used);
+    public string Used => string.Join(' ', _used);
 
     public int Int(string name, int fallback) =>
         Read(name, fallback, text => int.Parse(text.Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture));
@@ -57,18 +57,18 @@ internal sealed class BenchArgs
     /// <summary>Throws when an argument was given that the harness never asked for.</summary>
     public void RejectUnknown()
     {
-        var unknown = given.Keys.Where(name => !read.Contains(name)).ToList();
+        var unknown = _given.Keys.Where(name => !_read.Contains(name)).ToList();
         if (unknown.Count > 0)
         {
-            throw new ArgumentException($"unknown argument(s): {string.Join(", ", unknown.Select(name => "--" + name))}; this harness reads: {string.Join(", ", read.Select(name => "--" + name))}");
+            throw new ArgumentException($"unknown argument(s): {string.Join(", ", unknown.Select(name => "--" + name))}; this harness reads: {string.Join(", ", _read.Select(name => "--" + name))}");
         }
     }
 
     private T Read<T>(string name, T fallback, Func<string, T> parse)
     {
-        read.Add(name);
+        _read.Add(name);
         var value = fallback;
-        if (given.TryGetValue(name, out var text))
+        if (_given.TryGetValue(name, out var text))
         {
             try
             {
@@ -80,7 +80,7 @@ internal sealed class BenchArgs
             }
         }
 
-        used.Add($"--{name} {(value is TimeSpan span ? BenchReport.Format(span) : Convert.ToString(value, CultureInfo.InvariantCulture))}");
+        _used.Add($"--{name} {(value is TimeSpan span ? BenchReport.Format(span) : Convert.ToString(value, CultureInfo.InvariantCulture))}");
         return value;
     }
 

@@ -9,20 +9,20 @@ namespace Grinder.Benchmarks;
 /// </summary>
 internal sealed class CpuSampler : IAsyncDisposable
 {
-    private readonly int root;
-    private readonly HashSet<int> extra = [];
-    private readonly Dictionary<int, (long First, long Last)> ticks = [];
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task loop;
+    private readonly int _root;
+    private readonly HashSet<int> _extra = [];
+    private readonly Dictionary<int, (long First, long Last)> _ticks = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
 
     public CpuSampler(int root, params int[] extraPids)
     {
-        this.root = root;
-        extra.UnionWith(extraPids);
+        _root = root;
+        _extra.UnionWith(extraPids);
         Sample(initial: true);
-        loop = Task.Run(async () =>
+        _loop = Task.Run(async () =>
         {
-            while (!stop.IsCancellationRequested)
+            while (!_stop.IsCancellationRequested)
             {
                 await Task.Delay(100, CancellationToken.None);
                 Sample(initial: false);
@@ -32,9 +32,9 @@ internal sealed class CpuSampler : IAsyncDisposable
 
     public void Add(int pid)
     {
-        lock (ticks)
+        lock (_ticks)
         {
-            extra.Add(pid);
+            _extra.Add(pid);
         }
     }
 
@@ -42,25 +42,25 @@ internal sealed class CpuSampler : IAsyncDisposable
     public async Task<TimeSpan> StopAsync()
     {
         Sample(initial: false);
-        await stop.CancelAsync();
-        await loop;
+        await _stop.CancelAsync();
+        await _loop;
         Sample(initial: false);
-        lock (ticks)
+        lock (_ticks)
         {
-            return TimeSpan.FromMilliseconds(ticks.Values.Sum(t => t.Last - t.First) * 10.0);
+            return TimeSpan.FromMilliseconds(_ticks.Values.Sum(t => t.Last - t.First) * 10.0);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        await loop;
-        stop.Dispose();
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
     }
 
     private void Sample(bool initial)
     {
-        var rootText = root.ToString(CultureInfo.InvariantCulture);
+        var rootText = _root.ToString(CultureInfo.InvariantCulture);
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(directory), out var pid))
@@ -71,16 +71,16 @@ internal sealed class CpuSampler : IAsyncDisposable
             try
             {
                 var fields = BenchReport.StatFields(pid);
-                lock (ticks)
+                lock (_ticks)
                 {
-                    if (pid != root && fields[1] != rootText && !extra.Contains(pid))
+                    if (pid != _root && fields[1] != rootText && !_extra.Contains(pid))
                     {
                         continue;
                     }
 
                     // utime and stime: fields 14 and 15 of the line, 12 and 13 after "(comm) " (proc(5)); USER_HZ = 100.
                     var now = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-                    ticks[pid] = ticks.TryGetValue(pid, out var seen) ? (seen.First, now) : (initial ? now : 0, now);
+                    _ticks[pid] = _ticks.TryGetValue(pid, out var seen) ? (seen.First, now) : (initial ? now : 0, now);
                 }
             }
             catch (IOException)

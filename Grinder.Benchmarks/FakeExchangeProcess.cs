@@ -10,11 +10,11 @@ namespace Grinder.Benchmarks;
 /// </summary>
 internal sealed class FakeExchangeProcess : IAsyncDisposable
 {
-    private readonly Process process;
+    private readonly Process _process;
 
     private FakeExchangeProcess(Process process, Uri baseUrl)
     {
-        this.process = process;
+        _process = process;
         BaseUrl = baseUrl;
     }
 
@@ -25,8 +25,8 @@ internal sealed class FakeExchangeProcess : IAsyncDisposable
     {
         get
         {
-            process.Refresh();
-            return process.TotalProcessorTime;
+            _process.Refresh();
+            return _process.TotalProcessorTime;
         }
     }
 
@@ -109,12 +109,12 @@ internal sealed class FakeExchangeProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
         }
 
-        process.Dispose();
+        _process.Dispose();
     }
 }

@@ -156,34 +156,34 @@ internal static partial class QuietPollBenchmark
     {
         public const string LedgerTag = "[ledger] ";
 
-        private readonly ActivityListener listener;
-        private ConcurrentDictionary<string, int>? counts;
+        private readonly ActivityListener _listener;
+        private ConcurrentDictionary<string, int>? _counts;
 
         public CommandCounter()
         {
-            listener = new ActivityListener
+            _listener = new ActivityListener
             {
                 ShouldListenTo = source => source.Name == "Npgsql",
                 Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
                 ActivityStopped = Stopped,
             };
-            ActivitySource.AddActivityListener(listener);
+            ActivitySource.AddActivityListener(_listener);
         }
 
-        public void Start() => counts = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        public void Start() => _counts = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
 
         public IReadOnlyDictionary<string, int> Stop()
         {
-            var result = counts!;
-            counts = null;
+            var result = _counts!;
+            _counts = null;
             return result;
         }
 
-        public void Dispose() => listener.Dispose();
+        public void Dispose() => _listener.Dispose();
 
         private void Stopped(Activity activity)
         {
-            var into = counts;
+            var into = _counts;
             if (into is null || activity.DisplayName.StartsWith("CONNECT", StringComparison.Ordinal))
             {
                 return;

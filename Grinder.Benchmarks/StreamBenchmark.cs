@@ -544,31 +544,31 @@ internal static partial class StreamBenchmark
     /// <summary>The 1-minute load average every 30 s, so a figure can be read against what else ran on the machine.</summary>
     private sealed class LoadSampler : IDisposable
     {
-        private readonly List<double> samples = [];
-        private readonly Timer timer;
+        private readonly List<double> _samples = [];
+        private readonly Timer _timer;
 
         public LoadSampler()
         {
-            timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+            _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromSeconds(30));
         }
 
         public string Summary()
         {
-            lock (samples)
+            lock (_samples)
             {
-                return samples.Count == 0 ? "none" : Invariant($"median {Percentile(samples, 50):0.0}, min {samples.Min():0.0}, max {samples.Max():0.0} ({samples.Count} samples)");
+                return _samples.Count == 0 ? "none" : Invariant($"median {Percentile(_samples, 50):0.0}, min {_samples.Min():0.0}, max {_samples.Max():0.0} ({_samples.Count} samples)");
             }
         }
 
-        public void Dispose() => timer.Dispose();
+        public void Dispose() => _timer.Dispose();
 
         private void Sample()
         {
             if (double.TryParse(LoadAverage().Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
             {
-                lock (samples)
+                lock (_samples)
                 {
-                    samples.Add(value);
+                    _samples.Add(value);
                 }
             }
         }

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
+using Grinder.Grains.Logging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Grinder.Grains.Logging;
 
 namespace Grinder.Grains.Binance;
 

@@ -1,7 +1,7 @@
 using System.Net;
+using Grinder.Grains.Logging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Grinder.Grains.Logging;
 
 namespace Grinder.Grains.Binance;
 

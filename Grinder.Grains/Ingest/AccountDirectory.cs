@@ -7,7 +7,7 @@ namespace Grinder.Grains.Ingest;
 /// <summary>Resolves <see cref="AccountsOptions"/> into accounts once, reading secret files at start.</summary>
 public sealed partial class AccountDirectory : IAccountDirectory
 {
-    private readonly Dictionary<string, ConfiguredAccount> byId;
+    private readonly Dictionary<string, ConfiguredAccount> _byId;
 
     public AccountDirectory(IOptions<AccountsOptions> options)
     {
@@ -18,12 +18,12 @@ public sealed partial class AccountDirectory : IAccountDirectory
         }
 
         Accounts = accounts;
-        byId = accounts.ToDictionary(account => account.Id, StringComparer.Ordinal);
+        _byId = accounts.ToDictionary(account => account.Id, StringComparer.Ordinal);
     }
 
     public IReadOnlyList<ConfiguredAccount> Accounts { get; }
 
-    public ConfiguredAccount? Find(string id) => byId.GetValueOrDefault(id);
+    public ConfiguredAccount? Find(string id) => _byId.GetValueOrDefault(id);
 
     /// <summary>Turns options into accounts, collecting one message per broken setting (never echoing a secret).</summary>
     public static (List<ConfiguredAccount> Accounts, List<string> Failures) Resolve(AccountsOptions options)

@@ -1,16 +1,16 @@
-using Grinder.Grains.Storage;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Binance.Stream;
 using Grinder.Grains.Ledger;
+using Grinder.Grains.Metrics;
 using Grinder.Grains.Placement;
+using Grinder.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Placement;
 using Orleans.Storage;
-using Grinder.Grains.Metrics;
 
 namespace Grinder.Grains.Ingest;
 
@@ -52,52 +52,52 @@ public sealed class FillIngestGrain(
     private const string StateName = "ingest";
     private const long ReportsPerSave = 1_000_000;
 
-    private readonly Dictionary<string, (long? PollMs, string? Error)> symbolRuntime = new(StringComparer.Ordinal);
-    private readonly HashSet<string> exemptSymbols = new(StringComparer.Ordinal);
-    private GrainState<FillIngestState> stored = new(new FillIngestState());
-    private FillIngestState working = new() { LedgerFormat = 1 };
-    private AccountTotals totals = AccountTotals.Empty;
-    private RecentFills? recent;
-    private ConfiguredAccount? account;
-    private IGrainTimer? timer;
-    private IFillMetricsGrain? metrics;
-    private SiloAddress? movingTo;
-    private bool loaded;
-    private string? loadError;
-    private long loadErrorsSinceActivation;
-    private long reportSequence;
-    private long? lastPollMs;
-    private string? lastErrorReason;
-    private string? lastSaveError;
-    private string? lastLedgerError;
-    private readonly ConcurrentQueue<UserDataStreamEvent> streamInbox = new();
-    private readonly List<ParsedTrade> pendingStreamFills = [];
-    private readonly Dictionary<string, long> lastRestReadMs = new(StringComparer.Ordinal);
-    private readonly HashSet<string> moreToRead = new(StringComparer.Ordinal);
-    private UserDataStreamConnection? stream;
-    private CancellationTokenSource? streamStop;
-    private Task? streamPump;
-    private bool reconcileAll = true;
+    private readonly Dictionary<string, (long? PollMs, string? Error)> _symbolRuntime = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _exemptSymbols = new(StringComparer.Ordinal);
+    private GrainState<FillIngestState> _stored = new(new FillIngestState());
+    private FillIngestState _working = new() { LedgerFormat = 1 };
+    private AccountTotals _totals = AccountTotals.Empty;
+    private RecentFills? _recent;
+    private ConfiguredAccount? _account;
+    private IGrainTimer? _timer;
+    private IFillMetricsGrain? _metrics;
+    private SiloAddress? _movingTo;
+    private bool _loaded;
+    private string? _loadError;
+    private long _loadErrorsSinceActivation;
+    private long _reportSequence;
+    private long? _lastPollMs;
+    private string? _lastErrorReason;
+    private string? _lastSaveError;
+    private string? _lastLedgerError;
+    private readonly ConcurrentQueue<UserDataStreamEvent> _streamInbox = new();
+    private readonly List<ParsedTrade> _pendingStreamFills = [];
+    private readonly Dictionary<string, long> _lastRestReadMs = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _moreToRead = new(StringComparer.Ordinal);
+    private UserDataStreamConnection? _stream;
+    private CancellationTokenSource? _streamStop;
+    private Task? _streamPump;
+    private bool _reconcileAll = true;
 
     // Reads before this moment do not count for the read of every symbol after a (re)connect.
-    private long reconcileAllFromMs;
-    private TimeSpan? reconcileRound;
+    private long _reconcileAllFromMs;
+    private TimeSpan? _reconcileRound;
 
     private string AccountId => ConfiguredAccount.AccountIdFromGrainKey(this.GetPrimaryKeyString());
 
     private IngestOptions Options => options.Value;
 
-    private string Source => account?.Source ?? "reconcile";
+    private string Source => _account?.Source ?? "reconcile";
 
     // Resolved once: GetGrain looks the interface type up by reflection on every call (seen in the fan-out profile).
-    private IFillMetricsGrain Metrics => metrics ??= GrainFactory.GetGrain<IFillMetricsGrain>(0);
+    private IFillMetricsGrain Metrics => _metrics ??= GrainFactory.GetGrain<IFillMetricsGrain>(0);
 
-    private RecentFills Recent => recent ??= new RecentFills(Options.RescanWindow + Options.RescanInterval);
+    private RecentFills Recent => _recent ??= new RecentFills(Options.RescanWindow + Options.RescanInterval);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        account = accounts.Find(AccountId);
-        if (account is null)
+        _account = accounts.Find(AccountId);
+        if (_account is null)
         {
             IngestLog.AccountNotConfigured(logger, this.GetPrimaryKeyString());
             return;
@@ -108,7 +108,7 @@ public sealed class FillIngestGrain(
         {
             // Spread first polls over one interval so many accounts do not hit the exchange in the same instant.
             var due = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(Options.PollInterval.TotalMilliseconds, 1000));
-            timer = this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(due, Options.PollInterval) { KeepAlive = true });
+            _timer = this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(due, Options.PollInterval) { KeepAlive = true });
             if (streamOptions.Value.Enabled)
             {
                 StartStream();
@@ -130,16 +130,16 @@ public sealed class FillIngestGrain(
     {
         // Until the state is loaded (and a pre-ledger state's counters are in the ledger) the events wait in the inbox:
         // an append before that import would count fills the previous version had counted already.
-        if (account is null || !loaded)
+        if (_account is null || !_loaded)
         {
             return;
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var fills = new List<ParsedTrade>(pendingStreamFills);
-        pendingStreamFills.Clear();
+        var fills = new List<ParsedTrade>(_pendingStreamFills);
+        _pendingStreamFills.Clear();
         var rejected = new List<RejectedRow>();
-        while (streamInbox.TryDequeue(out var item))
+        while (_streamInbox.TryDequeue(out var item))
         {
             switch (item)
             {
@@ -152,8 +152,8 @@ public sealed class FillIngestGrain(
                 case StreamConnected connected when !connected.Renewal:
                     // Events may have been missed while no connection was open: every symbol is read by REST again, from the
                     // next tick on, as the budget allows.
-                    reconcileAll = true;
-                    reconcileAllFromMs = now;
+                    _reconcileAll = true;
+                    _reconcileAllFromMs = now;
                     break;
             }
         }
@@ -161,23 +161,23 @@ public sealed class FillIngestGrain(
         if (rejected.Count > 0)
         {
             QuarantineRows(rejected, now);
-            Increment(working.StreamEvents, MetricLabels.StreamEvent.Rejected, rejected.Count);
+            Increment(_working.StreamEvents, MetricLabels.StreamEvent.Rejected, rejected.Count);
         }
 
         var unseen = Recent.Unseen(fills);
-        Increment(working.StreamEvents, MetricLabels.StreamEvent.Duplicate, fills.Count - unseen.Count);
+        Increment(_working.StreamEvents, MetricLabels.StreamEvent.Duplicate, fills.Count - unseen.Count);
         if (unseen.Count > 0)
         {
             using var deadline = new CancellationTokenSource(Options.TickDeadline);
             if (await RecordAsync(FillFeeder.Stream, unseen, now, deadline.Token) is { } recorded)
             {
-                Increment(working.StreamEvents, MetricLabels.StreamEvent.Recorded, recorded.Inserted.Count);
-                Increment(working.StreamEvents, MetricLabels.StreamEvent.Duplicate, unseen.Count - recorded.Inserted.Count);
-                LogIngested(recorded, unseen, working.Symbols);
+                Increment(_working.StreamEvents, MetricLabels.StreamEvent.Recorded, recorded.Inserted.Count);
+                Increment(_working.StreamEvents, MetricLabels.StreamEvent.Duplicate, unseen.Count - recorded.Inserted.Count);
+                LogIngested(recorded, unseen, _working.Symbols);
             }
-            else if (pendingStreamFills.Count + unseen.Count <= MaxPendingStreamFills)
+            else if (_pendingStreamFills.Count + unseen.Count <= MaxPendingStreamFills)
             {
-                pendingStreamFills.AddRange(unseen);
+                _pendingStreamFills.AddRange(unseen);
             }
         }
 
@@ -189,35 +189,35 @@ public sealed class FillIngestGrain(
 
     private void StartStream()
     {
-        var connection = streams.Create(AccountId, account!.Credentials);
+        var connection = streams.Create(AccountId, _account!.Credentials);
         var stop = new CancellationTokenSource();
         var self = this.AsReference<IFillStreamSink>();
         connection.Start();
-        stream = connection;
-        streamStop = stop;
-        streamPump = Task.Run(() => PumpAsync(connection, self, stop.Token));
+        _stream = connection;
+        _streamStop = stop;
+        _streamPump = Task.Run(() => PumpAsync(connection, self, stop.Token));
     }
 
     private async Task StopStreamAsync()
     {
-        if (stream is not { } connection)
+        if (_stream is not { } connection)
         {
             return;
         }
 
-        stream = null;
-        await streamStop!.CancelAsync();
+        _stream = null;
+        await _streamStop!.CancelAsync();
         await connection.DisposeAsync();
         try
         {
-            await streamPump!.WaitAsync(TimeSpan.FromSeconds(10));
+            await _streamPump!.WaitAsync(TimeSpan.FromSeconds(10));
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
             // The pump only forwards events; once stopped it makes no further call.
         }
 
-        streamStop.Dispose();
+        _streamStop.Dispose();
     }
 
     // Off the grain's scheduler: moves events into the inbox and asks the grain (a normal, non-reentrant call) to take them.
@@ -230,7 +230,7 @@ public sealed class FillIngestGrain(
             {
                 while (connection.Events.TryRead(out var item))
                 {
-                    streamInbox.Enqueue(item);
+                    _streamInbox.Enqueue(item);
                 }
 
                 try
@@ -250,13 +250,13 @@ public sealed class FillIngestGrain(
         }
     }
 
-    private bool StreamHealthy => stream?.Health.State == UserDataStreamState.Connected;
+    private bool StreamHealthy => _stream?.Health.State == UserDataStreamState.Connected;
 
     public Task EnsurePollingAsync() => Task.CompletedTask;
 
     public async Task PollNowAsync()
     {
-        if (account is null || !Options.Enabled)
+        if (_account is null || !Options.Enabled)
         {
             return;
         }
@@ -267,18 +267,18 @@ public sealed class FillIngestGrain(
 
     public async Task ResetCursorAsync(string? symbol, DateTimeOffset? from)
     {
-        if (account is null)
+        if (_account is null)
         {
             throw new InvalidOperationException($"account {AccountId} is not configured on this cluster");
         }
 
-        if (!loaded)
+        if (!_loaded)
         {
             throw new InvalidOperationException(
-                $"account {AccountId}: stored state is unreadable ({loadError}); delete the stored record (scripts/fill_cursor.sh delete) to start over");
+                $"account {AccountId}: stored state is unreadable ({_loadError}); delete the stored record (scripts/fill_cursor.sh delete) to start over");
         }
 
-        var targets = symbol is null ? account.Symbols : account.Symbols.Where(s => s == symbol.ToUpperInvariant()).ToList();
+        var targets = symbol is null ? _account.Symbols : _account.Symbols.Where(s => s == symbol.ToUpperInvariant()).ToList();
         if (targets.Count == 0)
         {
             throw new ArgumentException($"account {AccountId} has no symbol {symbol}", nameof(symbol));
@@ -288,11 +288,11 @@ public sealed class FillIngestGrain(
         foreach (var target in targets)
         {
             // Only the read position goes back: the ledger keeps every fill, so the re-read ones are not counted again.
-            var cursor = working.Symbols.GetValueOrDefault(target) ?? SymbolCursor.Fresh(fromMs);
-            working.Symbols[target] = cursor with { LastTradeId = null, LastTsMs = 0, BootstrapFromMs = fromMs, ResumeInclusive = false };
-            exemptSymbols.Add(target);
+            var cursor = _working.Symbols.GetValueOrDefault(target) ?? SymbolCursor.Fresh(fromMs);
+            _working.Symbols[target] = cursor with { LastTradeId = null, LastTsMs = 0, BootstrapFromMs = fromMs, ResumeInclusive = false };
+            _exemptSymbols.Add(target);
             // A backlog now: read next tick even while the stream is healthy, not only at the next reconciliation round.
-            moreToRead.Add(target);
+            _moreToRead.Add(target);
             IngestLog.CursorReset(logger, AccountId, target, fromMs);
         }
 
@@ -303,11 +303,11 @@ public sealed class FillIngestGrain(
 
     public Task<AccountHealth> GetHealthAsync()
     {
-        var symbols = (account?.Symbols ?? working.Symbols.Keys.ToList())
+        var symbols = (_account?.Symbols ?? _working.Symbols.Keys.ToList())
             .Select(symbol =>
             {
-                var cursor = working.Symbols.GetValueOrDefault(symbol);
-                var runtime = symbolRuntime.GetValueOrDefault(symbol);
+                var cursor = _working.Symbols.GetValueOrDefault(symbol);
+                var runtime = _symbolRuntime.GetValueOrDefault(symbol);
                 return new SymbolHealth(
                     symbol,
                     cursor?.LastTradeId,
@@ -316,30 +316,30 @@ public sealed class FillIngestGrain(
                     cursor?.LastTradeId is null,
                     runtime.PollMs,
                     runtime.Error,
-                    Quarantine.CountFor(working, symbol),
+                    Quarantine.CountFor(_working, symbol),
                     cursor?.LastRescanMs,
-                    lastRestReadMs.TryGetValue(symbol, out var restMs) ? restMs : null);
+                    _lastRestReadMs.TryGetValue(symbol, out var restMs) ? restMs : null);
             })
             .ToList();
         return Task.FromResult(new AccountHealth(
             AccountId,
             Source,
             IsPolling,
-            lastPollMs,
-            lastErrorReason,
-            loadError,
-            working.LastSaveMs,
-            working.Polls,
+            _lastPollMs,
+            _lastErrorReason,
+            _loadError,
+            _working.LastSaveMs,
+            _working.Polls,
             symbols,
-            Quarantine.Rows(working),
-            totals.ByAsset.Where(pair => pair.Value.Fees != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Fees, StringComparer.Ordinal),
-            totals.ByAsset.Where(pair => pair.Value.Rebates != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Rebates, StringComparer.Ordinal),
-            totals.Count,
-            lastSaveError,
-            totals.Recovered,
-            lastLedgerError,
-            StreamHealthOf(stream?.Health),
-            reconcileRound?.TotalSeconds));
+            Quarantine.Rows(_working),
+            _totals.ByAsset.Where(pair => pair.Value.Fees != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Fees, StringComparer.Ordinal),
+            _totals.ByAsset.Where(pair => pair.Value.Rebates != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Rebates, StringComparer.Ordinal),
+            _totals.Count,
+            _lastSaveError,
+            _totals.Recovered,
+            _lastLedgerError,
+            StreamHealthOf(_stream?.Health),
+            _reconcileRound?.TotalSeconds));
     }
 
     public Task<AccountSnapshot> GetSnapshotAsync() => Task.FromResult(Snapshot());
@@ -353,17 +353,17 @@ public sealed class FillIngestGrain(
             health.Reconnects,
             health.LastError);
 
-    private bool IsPolling => account is not null && Options.Enabled && loaded;
+    private bool IsPolling => _account is not null && Options.Enabled && _loaded;
 
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         // Every await below runs under this deadline: a hung tick would stop the Orleans timer forever.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(Options.TickDeadline);
-        if (!loaded)
+        if (!_loaded)
         {
             await TryLoadAsync(deadline.Token);
-            if (!loaded)
+            if (!_loaded)
             {
                 return;
             }
@@ -379,23 +379,23 @@ public sealed class FillIngestGrain(
     /// </summary>
     private void MoveToOwnerIfElsewhere()
     {
-        if (AccountMove.Target(lastSaveError is not null, stored.State?.Symbols, working.Symbols, placement.OwnerOf(this.GetGrainId()), GrainContext.Address.SiloAddress)
+        if (AccountMove.Target(_lastSaveError is not null, _stored.State?.Symbols, _working.Symbols, placement.OwnerOf(this.GetGrainId()), GrainContext.Address.SiloAddress)
             is not { } owner)
         {
-            movingTo = null;
+            _movingTo = null;
             return;
         }
 
-        if (!owner.Equals(movingTo))
+        if (!owner.Equals(_movingTo))
         {
-            movingTo = owner;
+            _movingTo = owner;
             IngestLog.AccountMoving(logger, AccountId, owner.ToString());
         }
 
         RequestContext.Set(IPlacementDirector.PlacementHintKey, owner);
         try
         {
-            this.MigrateOnIdle();
+            MigrateOnIdle();
         }
         finally
         {
@@ -422,69 +422,69 @@ public sealed class FillIngestGrain(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            loadErrorsSinceActivation++;
-            loadError = $"{ex.GetType().Name}: {ex.Message}";
-            IngestLog.CursorLoadError(logger, AccountId, loadError, ex);
+            _loadErrorsSinceActivation++;
+            _loadError = $"{ex.GetType().Name}: {ex.Message}";
+            IngestLog.CursorLoadError(logger, AccountId, _loadError, ex);
             await ReportLoadErrorAsync();
             return;
         }
 
-        stored = fresh;
-        working = Clone(fresh.State ?? new FillIngestState());
-        totals = ledgerTotals;
+        _stored = fresh;
+        _working = Clone(fresh.State ?? new FillIngestState());
+        _totals = ledgerTotals;
         if (fresh.RecordExists)
         {
-            Increment(working.CursorLoads, MetricLabels.CursorResult.Ok);
-            IngestLog.CursorLoaded(logger, AccountId, working.Symbols.Count, working.SaveCount);
+            Increment(_working.CursorLoads, MetricLabels.CursorResult.Ok);
+            IngestLog.CursorLoaded(logger, AccountId, _working.Symbols.Count, _working.SaveCount);
         }
         else
         {
-            working.LedgerFormat = 1;
+            _working.LedgerFormat = 1;
             IngestLog.CursorNotFound(logger, AccountId, Options.BootstrapLookback.TotalDays);
         }
 
-        if (ReadPositions.IsPreLedger(working))
+        if (ReadPositions.IsPreLedger(_working))
         {
             // Its counters are in the ledger now (idempotent, so a crash before the next save only repeats a no-op); the
             // history is read again so the ledger lists those fills too, as pre-ledger rows that are not counted twice.
             var rereadFrom = time.GetUtcNow() - Options.BootstrapLookback;
-            ReadPositions.CompleteLegacyImport(working, rereadFrom.ToUnixTimeMilliseconds());
-            exemptSymbols.UnionWith(working.Symbols.Keys);
-            moreToRead.UnionWith(working.Symbols.Keys);
-            IngestLog.LedgerUpgraded(logger, AccountId, totals.Count, working.Symbols.Count, rereadFrom);
+            ReadPositions.CompleteLegacyImport(_working, rereadFrom.ToUnixTimeMilliseconds());
+            _exemptSymbols.UnionWith(_working.Symbols.Keys);
+            _moreToRead.UnionWith(_working.Symbols.Keys);
+            IngestLog.LedgerUpgraded(logger, AccountId, _totals.Count, _working.Symbols.Count, rereadFrom);
         }
 
         // Load failures of this activation become part of the state, so the counter never goes back.
-        if (loadErrorsSinceActivation > 0)
+        if (_loadErrorsSinceActivation > 0)
         {
-            Increment(working.CursorLoads, MetricLabels.CursorResult.Error, loadErrorsSinceActivation);
-            Increment(working.Errors, MetricLabels.Reason.Cursor, loadErrorsSinceActivation);
+            Increment(_working.CursorLoads, MetricLabels.CursorResult.Error, _loadErrorsSinceActivation);
+            Increment(_working.Errors, MetricLabels.Reason.Cursor, _loadErrorsSinceActivation);
         }
 
-        loaded = true;
-        loadError = null;
+        _loaded = true;
+        _loadError = null;
     }
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        lastErrorReason = null;
+        _lastErrorReason = null;
         var advanced = new Dictionary<string, SymbolCursor>(StringComparer.Ordinal);
         var polled = new List<ParsedTrade>();
         var rescanned = new List<ParsedTrade>();
         var rescannedSymbols = new List<string>();
         var streaming = StreamHealthy;
         var settings = streamOptions.Value;
-        schedule.Report(AccountId, streaming ? account!.Symbols.Count : 0);
-        reconcileRound = streaming ? schedule.CurrentRound(governor.Budget, settings) : null;
-        var readAll = !streaming || reconcileAll;
+        schedule.Report(AccountId, streaming ? _account!.Symbols.Count : 0);
+        _reconcileRound = streaming ? schedule.CurrentRound(governor.Budget, settings) : null;
+        var readAll = !streaming || _reconcileAll;
         var allRead = true;
 
         // New reads start only in the first half of the tick's deadline, so what was read still gets recorded and saved in
         // time; symbols not started go first next tick (least recently read first), so a budget that binds rotates over
         // every pair instead of starving the last symbols of every account.
         var startReadsUntil = time.GetUtcNow() + (Options.TickDeadline / 2);
-        foreach (var symbol in account!.Symbols.OrderBy(symbol => lastRestReadMs.GetValueOrDefault(symbol)))
+        foreach (var symbol in _account!.Symbols.OrderBy(symbol => _lastRestReadMs.GetValueOrDefault(symbol)))
         {
             if (time.GetUtcNow() > startReadsUntil)
             {
@@ -492,18 +492,18 @@ public sealed class FillIngestGrain(
                 break;
             }
 
-            var cursor = working.Symbols.GetValueOrDefault(symbol) ?? SymbolCursor.Fresh(now - (long)Options.BootstrapLookback.TotalMilliseconds);
+            var cursor = _working.Symbols.GetValueOrDefault(symbol) ?? SymbolCursor.Fresh(now - (long)Options.BootstrapLookback.TotalMilliseconds);
 
             // REST by priority: without a healthy stream every symbol every tick; with one, the read of every symbol after a
             // (re)connect and a backlog (more to read) next, then reconciliation once per round, each only while the silo's budget
             // has room for it. With a healthy stream no read may wait for weight: the tick holds the grain's turn, and the
             // account's stream events would wait behind it until the next minute (seen at 1,000 pairs: stream p99 of 60 s).
             var unreadSinceConnect = readAll && streaming
-                && (!lastRestReadMs.TryGetValue(symbol, out var readAtMs) || readAtMs < reconcileAllFromMs);
+                && (!_lastRestReadMs.TryGetValue(symbol, out var readAtMs) || readAtMs < _reconcileAllFromMs);
             var due = (readAll && !streaming)
-                || (unreadSinceConnect || moreToRead.Contains(symbol)
+                || (unreadSinceConnect || _moreToRead.Contains(symbol)
                     ? governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare)
-                    : ReconcileSchedule.Urgency(now - lastRestReadMs.GetValueOrDefault(symbol), reconcileRound!.Value) switch
+                    : ReconcileSchedule.Urgency(now - _lastRestReadMs.GetValueOrDefault(symbol), _reconcileRound!.Value) switch
                     {
                         ReconcileUrgency.Due => governor.HasPacedHeadroom(ReconcileSchedule.ReadWeight, settings.ReconcileShare, Options.PollInterval),
                         ReconcileUrgency.Overdue => governor.HasHeadroom(ReconcileSchedule.ReadWeight, settings.RescanShare),
@@ -518,8 +518,8 @@ public sealed class FillIngestGrain(
 
             // While streaming, every read but a backlog's is a window read that is also the symbol's re-scan (one read, not
             // two: a separate re-scan after each read that moved the position doubled the weight of a round).
-            var reconcileWindow = streaming && !moreToRead.Contains(symbol) && cursor.IsOwnPosition
-                ? ReadPositions.ReconcileWindow(cursor, now, lastRestReadMs.GetValueOrDefault(symbol, now), Options.RescanWindow, binance.Value.BootstrapWindow)
+            var reconcileWindow = streaming && !_moreToRead.Contains(symbol) && cursor.IsOwnPosition
+                ? ReadPositions.ReconcileWindow(cursor, now, _lastRestReadMs.GetValueOrDefault(symbol, now), Options.RescanWindow, binance.Value.BootstrapWindow)
                 : null;
             var result = reconcileWindow is null ? await FetchAsync(symbol, cursor, cancellationToken) : await RescanAsync(symbol, reconcileWindow, cancellationToken);
             var symbolError = Absorb(symbol, result, now);
@@ -542,7 +542,7 @@ public sealed class FillIngestGrain(
 
             if (result.Error is null)
             {
-                lastRestReadMs[symbol] = now;
+                _lastRestReadMs[symbol] = now;
             }
             else
             {
@@ -551,11 +551,11 @@ public sealed class FillIngestGrain(
 
             if (reconcileWindow is null ? HasMoreToRead(result.Next, now) : advanced[symbol].ResumeInclusive)
             {
-                moreToRead.Add(symbol);
+                _moreToRead.Add(symbol);
             }
             else
             {
-                moreToRead.Remove(symbol);
+                _moreToRead.Remove(symbol);
             }
 
             // The separate re-scan only without a healthy stream: with one, the symbol's next window read covers it.
@@ -574,8 +574,8 @@ public sealed class FillIngestGrain(
                 }
             }
 
-            lastErrorReason = symbolError ?? lastErrorReason;
-            symbolRuntime[symbol] = (now, symbolError);
+            _lastErrorReason = symbolError ?? _lastErrorReason;
+            _symbolRuntime[symbol] = (now, symbolError);
             if (cancellationToken.IsCancellationRequested)
             {
                 allRead = false;
@@ -585,10 +585,10 @@ public sealed class FillIngestGrain(
 
         if (readAll && allRead)
         {
-            reconcileAll = false;
+            _reconcileAll = false;
         }
 
-        if (pendingStreamFills.Count > 0 || !streamInbox.IsEmpty)
+        if (_pendingStreamFills.Count > 0 || !_streamInbox.IsEmpty)
         {
             // Stream fills whose append failed earlier, or that arrived before the state was loaded.
             await DrainStreamAsync();
@@ -600,7 +600,7 @@ public sealed class FillIngestGrain(
         {
             foreach (var (symbol, cursor) in advanced)
             {
-                working.Symbols[symbol] = cursor;
+                _working.Symbols[symbol] = cursor;
             }
 
             LogIngested(recorded, polled, advanced);
@@ -612,9 +612,9 @@ public sealed class FillIngestGrain(
             // Only where the position is held: a symbol whose first read failed to record is not marked (it is read again).
             foreach (var symbol in rescannedSymbols)
             {
-                if (working.Symbols.TryGetValue(symbol, out var held))
+                if (_working.Symbols.TryGetValue(symbol, out var held))
                 {
-                    working.Symbols[symbol] = held with { LastRescanMs = now };
+                    _working.Symbols[symbol] = held with { LastRescanMs = now };
                 }
             }
 
@@ -624,9 +624,9 @@ public sealed class FillIngestGrain(
             }
         }
 
-        working.Polls++;
-        working.UpdatedAtMs = now;
-        lastPollMs = now;
+        _working.Polls++;
+        _working.UpdatedAtMs = now;
+        _lastPollMs = now;
 
         // Save on every poll, quiet or failed: cursor age stays fresh and progress is never held only in memory for long.
         using var saveDeadline = new CancellationTokenSource(Options.TickDeadline);
@@ -641,7 +641,7 @@ public sealed class FillIngestGrain(
         if (result.Error is { } reason)
         {
             var label = MetricLabels.Reason.Of(reason);
-            Increment(working.Errors, label);
+            Increment(_working.Errors, label);
             IngestLog.IngestError(logger, AccountId, symbol, label, result.ErrorDetail ?? string.Empty);
             return label;
         }
@@ -652,7 +652,7 @@ public sealed class FillIngestGrain(
     // A row enters the quarantine (and the parse error count, and the log) once, whichever feeder brought it.
     private int QuarantineRows(IReadOnlyList<RejectedRow> rows, long nowMs)
     {
-        var added = Quarantine.Add(working, rows, Options.QuarantineLimit, nowMs);
+        var added = Quarantine.Add(_working, rows, Options.QuarantineLimit, nowMs);
 
         // Row by row up to a bound, so a page of 1,000 bad rows does not flood the log; the raw row is never logged.
         foreach (var row in added.Take(MaxLoggedRejects))
@@ -673,7 +673,7 @@ public sealed class FillIngestGrain(
     {
         if (trades.Count == 0)
         {
-            return new LedgerAppendResult([], [], [], totals);
+            return new LedgerAppendResult([], [], [], _totals);
         }
 
         try
@@ -682,11 +682,11 @@ public sealed class FillIngestGrain(
             deadline.CancelAfter(Options.TickDeadline);
             var result = await ledger.AppendAsync(new LedgerBatch(AccountId, Source, feeder, nowMs, trades), deadline.Token)
                 .WaitAsync(Options.TickDeadline, cancellationToken);
-            totals = result.Totals;
-            lastLedgerError = null;
+            _totals = result.Totals;
+            _lastLedgerError = null;
             Recent.Remember(trades, nowMs);
-            Increment(working.StreamEvents, MetricLabels.StreamEvent.Mismatch, feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
-            working.AmountMismatches += result.Mismatched.Count;
+            Increment(_working.StreamEvents, MetricLabels.StreamEvent.Mismatch, feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
+            _working.AmountMismatches += result.Mismatched.Count;
             foreach (var key in result.Mismatched)
             {
                 IngestLog.FillMismatch(logger, AccountId, key.Symbol, key.TradeId, key.Side == FillSide.Buy ? "BUY" : "SELL", feeder.ToString());
@@ -697,9 +697,9 @@ public sealed class FillIngestGrain(
         catch (Exception ex)
         {
             // Storage down or the tick's deadline: the positions stay where they were, so these rows are read again.
-            lastLedgerError = ex is OperationCanceledException ? "deadline reached while writing the ledger" : $"{ex.GetType().Name}: {ex.Message}";
-            Increment(working.Errors, MetricLabels.Reason.Cursor);
-            lastErrorReason = MetricLabels.Reason.Cursor;
+            _lastLedgerError = ex is OperationCanceledException ? "deadline reached while writing the ledger" : $"{ex.GetType().Name}: {ex.Message}";
+            Increment(_working.Errors, MetricLabels.Reason.Cursor);
+            _lastErrorReason = MetricLabels.Reason.Cursor;
             IngestLog.LedgerWriteError(logger, AccountId, trades.Count, ex);
             return null;
         }
@@ -734,7 +734,7 @@ public sealed class FillIngestGrain(
 
         try
         {
-            return await fetcher.FetchAsync(account!.Credentials, new FetchRequest(symbol, position, binance.Value.MaxPagesPerPoll), cancellationToken);
+            return await fetcher.FetchAsync(_account!.Credentials, new FetchRequest(symbol, position, binance.Value.MaxPagesPerPoll), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -753,7 +753,7 @@ public sealed class FillIngestGrain(
         var none = new FetchPosition(null, 0, null, false);
         try
         {
-            return await fetcher.FetchWindowAsync(account!.Credentials, new WindowRequest(symbol, window.StartMs, window.EndMs, binance.Value.MaxPagesPerPoll), cancellationToken);
+            return await fetcher.FetchWindowAsync(_account!.Credentials, new WindowRequest(symbol, window.StartMs, window.EndMs, binance.Value.MaxPagesPerPoll), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -772,12 +772,12 @@ public sealed class FillIngestGrain(
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var candidate = Clone(working);
-        var rejected = ReadPositions.ApplyMonotonicRule(candidate, stored.State ?? new FillIngestState(), exemptSymbols);
+        var candidate = Clone(_working);
+        var rejected = ReadPositions.ApplyMonotonicRule(candidate, _stored.State ?? new FillIngestState(), _exemptSymbols);
         foreach (var rejection in rejected)
         {
             IngestLog.CursorRejected(logger, AccountId, rejection.Symbol, FormatKey(rejection.ExistingKey), FormatKey(rejection.NewKey));
-            symbolRuntime[rejection.Symbol] = (symbolRuntime.GetValueOrDefault(rejection.Symbol).PollMs, MetricLabels.Reason.Cursor);
+            _symbolRuntime[rejection.Symbol] = (_symbolRuntime.GetValueOrDefault(rejection.Symbol).PollMs, MetricLabels.Reason.Cursor);
         }
 
         Increment(candidate.CursorSaves, MetricLabels.CursorResult.RejectedNonMonotonic, rejected.Count);
@@ -786,7 +786,7 @@ public sealed class FillIngestGrain(
         candidate.LastSaveMs = now;
         candidate.UpdatedAtMs = now;
 
-        var attempt = new GrainState<FillIngestState>(candidate) { ETag = stored.ETag, RecordExists = stored.RecordExists };
+        var attempt = new GrainState<FillIngestState>(candidate) { ETag = _stored.ETag, RecordExists = _stored.RecordExists };
         var outcome = await StateWrite.WriteAsync(storage, StateName, this.GetGrainId(), attempt, Options.TickDeadline, cancellationToken);
         if (outcome.Result == StateWriteResult.Conflict)
         {
@@ -797,28 +797,28 @@ public sealed class FillIngestGrain(
         if (outcome.Error is { } ex)
         {
             // Nothing is lost: the fills are in the ledger, the positions in memory; the next poll saves them.
-            lastSaveError = (outcome.ConflictFirst ? "conflict, then re-read failed: " : string.Empty) + $"{ex.GetType().Name}: {ex.Message}";
-            Increment(working.CursorSaves, MetricLabels.CursorResult.Error);
-            Increment(working.CursorSaves, MetricLabels.CursorResult.RejectedNonMonotonic, outcome.ConflictFirst ? 0 : rejected.Count);
+            _lastSaveError = (outcome.ConflictFirst ? "conflict, then re-read failed: " : string.Empty) + $"{ex.GetType().Name}: {ex.Message}";
+            Increment(_working.CursorSaves, MetricLabels.CursorResult.Error);
+            Increment(_working.CursorSaves, MetricLabels.CursorResult.RejectedNonMonotonic, outcome.ConflictFirst ? 0 : rejected.Count);
             if (outcome.ConflictFirst)
             {
                 IngestLog.SaveConflict(logger, AccountId);
             }
 
-            IngestLog.CursorSaveError(logger, AccountId, lastSaveError, ex);
+            IngestLog.CursorSaveError(logger, AccountId, _lastSaveError, ex);
             return;
         }
 
-        stored = attempt;
-        exemptSymbols.Clear();
-        lastSaveError = null;
+        _stored = attempt;
+        _exemptSymbols.Clear();
+        _lastSaveError = null;
 
         // Memory keeps its own read positions (they may be behind a rejected stored one); everything else is as saved.
-        var positions = working.Symbols;
-        working = Clone(candidate);
+        var positions = _working.Symbols;
+        _working = Clone(candidate);
         foreach (var (symbol, cursor) in positions)
         {
-            working.Symbols[symbol] = cursor;
+            _working.Symbols[symbol] = cursor;
         }
     }
 
@@ -833,39 +833,39 @@ public sealed class FillIngestGrain(
         IngestLog.SaveConflict(logger, AccountId);
         var adopted = Clone(fresh.State ?? new FillIngestState());
         adopted.LedgerFormat = 1;
-        Quarantine.Merge(adopted, working.Quarantine, Options.QuarantineLimit);
-        foreach (var symbol in ReadPositions.Reconcile(adopted, working.Symbols))
+        Quarantine.Merge(adopted, _working.Quarantine, Options.QuarantineLimit);
+        foreach (var symbol in ReadPositions.Reconcile(adopted, _working.Symbols))
         {
-            symbolRuntime[symbol] = (symbolRuntime.GetValueOrDefault(symbol).PollMs, MetricLabels.Reason.Cursor);
+            _symbolRuntime[symbol] = (_symbolRuntime.GetValueOrDefault(symbol).PollMs, MetricLabels.Reason.Cursor);
         }
 
         // An operator reset still pending (not yet saved) stays exempt; the stored state is the new baseline.
-        stored = fresh;
-        working = adopted;
+        _stored = fresh;
+        _working = adopted;
     }
 
     private AccountSnapshot Snapshot() => new(
         AccountId,
         Source,
-        (working.SaveCount * ReportsPerSave) + reportSequence,
+        (_working.SaveCount * ReportsPerSave) + _reportSequence,
         FillBuckets(),
-        working.Polls,
-        new Dictionary<string, long>(working.Errors, StringComparer.Ordinal),
-        new Dictionary<string, long>(working.CursorLoads, StringComparer.Ordinal),
-        new Dictionary<string, long>(working.CursorSaves, StringComparer.Ordinal),
-        working.LastSaveMs,
+        _working.Polls,
+        new Dictionary<string, long>(_working.Errors, StringComparer.Ordinal),
+        new Dictionary<string, long>(_working.CursorLoads, StringComparer.Ordinal),
+        new Dictionary<string, long>(_working.CursorSaves, StringComparer.Ordinal),
+        _working.LastSaveMs,
         IsPolling,
-        totals.Recovered,
+        _totals.Recovered,
         StreamHealthy,
-        stream is not null,
-        new Dictionary<string, long>(working.StreamEvents, StringComparer.Ordinal),
-        working.AmountMismatches);
+        _stream is not null,
+        new Dictionary<string, long>(_working.StreamEvents, StringComparer.Ordinal),
+        _working.AmountMismatches);
 
     // The fill counters are the ledger's totals; the snapshot keys them "side|liquidity" under the account's source.
     private Dictionary<string, FillTotals> FillBuckets()
     {
         var buckets = new Dictionary<string, FillTotals>(StringComparer.Ordinal);
-        foreach (var (bucket, value) in totals.Buckets)
+        foreach (var (bucket, value) in _totals.Buckets)
         {
             var key = MetricLabels.Bucket(bucket.Side, bucket.Liquidity);
             buckets[key] = buckets.GetValueOrDefault(key, FillTotals.Zero).Add(value);
@@ -876,7 +876,7 @@ public sealed class FillIngestGrain(
 
     private async Task ReportAsync()
     {
-        reportSequence = Math.Min(reportSequence + 1, ReportsPerSave - 1);
+        _reportSequence = Math.Min(_reportSequence + 1, ReportsPerSave - 1);
         try
         {
             await Metrics.ReportAsync(Snapshot()).WaitAsync(Options.TickDeadline);
@@ -884,7 +884,7 @@ public sealed class FillIngestGrain(
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {
             // The next poll reports again with absolute values; nothing accumulates here.
-            lastErrorReason ??= MetricLabels.Reason.Unknown;
+            _lastErrorReason ??= MetricLabels.Reason.Unknown;
         }
     }
 

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using Grinder.Grains.Logging;
+using Microsoft.Extensions.Logging;
 
 namespace Grinder.Grains.Ingest;
 

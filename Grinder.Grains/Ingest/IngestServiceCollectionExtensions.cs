@@ -1,6 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

@@ -12,8 +12,8 @@ namespace Grinder.Grains.Ingest;
 /// </summary>
 public sealed class RecentFills(TimeSpan horizon)
 {
-    private readonly Dictionary<FillKey, (long TimeMs, int Amounts)> seen = [];
-    private long nextPruneMs;
+    private readonly Dictionary<FillKey, (long TimeMs, int Amounts)> _seen = [];
+    private long _nextPruneMs;
 
     /// <summary>Fills not known to be in the ledger.</summary>
     public List<ParsedTrade> Unseen(IEnumerable<ParsedTrade> trades)
@@ -23,7 +23,7 @@ public sealed class RecentFills(TimeSpan horizon)
         foreach (var trade in trades)
         {
             var key = new FillKey(trade.Symbol, trade.Id, trade.Side);
-            if ((!seen.TryGetValue(key, out var known) || known.Amounts != AmountsOf(trade)) && batch.Add(key))
+            if ((!_seen.TryGetValue(key, out var known) || known.Amounts != AmountsOf(trade)) && batch.Add(key))
             {
                 result.Add(trade);
             }
@@ -37,22 +37,22 @@ public sealed class RecentFills(TimeSpan horizon)
     {
         foreach (var trade in trades)
         {
-            seen[new FillKey(trade.Symbol, trade.Id, trade.Side)] = (trade.TimeMs, AmountsOf(trade));
+            _seen[new FillKey(trade.Symbol, trade.Id, trade.Side)] = (trade.TimeMs, AmountsOf(trade));
         }
 
         // Pruned a few times per horizon, not on every call: the set may hold many thousand keys of a busy account.
         var oldest = nowMs - (long)horizon.TotalMilliseconds;
-        if (nowMs >= nextPruneMs)
+        if (nowMs >= _nextPruneMs)
         {
-            nextPruneMs = nowMs + Math.Max(1, (long)horizon.TotalMilliseconds / 4);
-            foreach (var key in seen.Where(pair => pair.Value.TimeMs < oldest).Select(pair => pair.Key).ToList())
+            _nextPruneMs = nowMs + Math.Max(1, (long)horizon.TotalMilliseconds / 4);
+            foreach (var key in _seen.Where(pair => pair.Value.TimeMs < oldest).Select(pair => pair.Key).ToList())
             {
-                seen.Remove(key);
+                _seen.Remove(key);
             }
         }
     }
 
-    public int Count => seen.Count;
+    public int Count => _seen.Count;
 
     // The amounts the ledger compares; decimal's hash ignores trailing zeros, as its equality does.
     private static int AmountsOf(ParsedTrade trade) =>

@@ -25,30 +25,30 @@ public sealed class ReconcileSchedule
 
     // Every account reports on every tick: the total is kept as reports arrive, not summed over all accounts each time
     // (that would cost O(accounts) per tick, O(accounts²) per poll interval).
-    private readonly Dictionary<string, int> streamingPairs = new(StringComparer.Ordinal);
-    private readonly Lock gate = new();
-    private int total;
+    private readonly Dictionary<string, int> _streamingPairs = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private int _total;
 
     /// <summary>Pairs of accounts on this silo whose stream is healthy now.</summary>
-    public int StreamingPairs => Volatile.Read(ref total);
+    public int StreamingPairs => Volatile.Read(ref _total);
 
     /// <summary>Records how many pairs <paramref name="account"/> has under reconciliation (0 when its stream is down).</summary>
     public void Report(string account, int pairs)
     {
-        lock (gate)
+        lock (_gate)
         {
-            var held = streamingPairs.GetValueOrDefault(account);
+            var held = _streamingPairs.GetValueOrDefault(account);
             if (pairs <= 0)
             {
-                streamingPairs.Remove(account);
+                _streamingPairs.Remove(account);
                 pairs = 0;
             }
             else
             {
-                streamingPairs[account] = pairs;
+                _streamingPairs[account] = pairs;
             }
 
-            Volatile.Write(ref total, total + pairs - held);
+            Volatile.Write(ref _total, _total + pairs - held);
         }
     }
 

@@ -1,10 +1,10 @@
-using Grinder.Grains.Storage;
 using Grinder.Grains.Ingest;
+using Grinder.Grains.Logging;
+using Grinder.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
-using Grinder.Grains.Logging;
 
 namespace Grinder.Grains.Metrics;
 
@@ -29,11 +29,11 @@ public sealed partial class FillMetricsGrain(
 {
     private const string StateName = "metrics";
     private static readonly TimeSpan RebuildDeadline = TimeSpan.FromSeconds(10);
-    private readonly MetricsAggregator aggregator = new();
-    private string? storedETag;
-    private bool recordExists;
-    private bool dirty;
-    private Task<StateWriteOutcome<FillMetricsState>>? flushing;
+    private readonly MetricsAggregator _aggregator = new();
+    private string? _storedETag;
+    private bool _recordExists;
+    private bool _dirty;
+    private Task<StateWriteOutcome<FillMetricsState>>? _flushing;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -51,7 +51,7 @@ public sealed partial class FillMetricsGrain(
     {
         // The last word before another silo takes over: finish the write in flight, then write what came since.
         await CompleteFlushAsync();
-        if (dirty)
+        if (_dirty)
         {
             Complete(await WriteAsync(storage, this.GetGrainId(), PrepareFlush()));
         }
@@ -59,18 +59,18 @@ public sealed partial class FillMetricsGrain(
 
     public Task ReportAsync(AccountSnapshot snapshot)
     {
-        dirty |= aggregator.Apply(snapshot);
+        _dirty |= _aggregator.Apply(snapshot);
         return Task.CompletedTask;
     }
 
     public Task ReportLoadErrorAsync(string accountId, string source)
     {
-        aggregator.ApplyLoadError(accountId, source);
-        dirty = true;
+        _aggregator.ApplyLoadError(accountId, source);
+        _dirty = true;
         return Task.CompletedTask;
     }
 
-    public Task<MetricsAggregate> GetAggregateAsync() => Task.FromResult(aggregator.Aggregate());
+    public Task<MetricsAggregate> GetAggregateAsync() => Task.FromResult(_aggregator.Aggregate());
 
     // Accounts save before they report, so an account's own snapshot is never behind what it reported before this
     // activation; it can only be newer than the last persisted copy here. Account calls interleave (they only read).
@@ -78,7 +78,7 @@ public sealed partial class FillMetricsGrain(
     {
         // Configured accounts, and any account a persisted snapshot names (it may be configured on another silo only).
         var keys = accounts.Accounts.Select(account => account.GrainKey)
-            .Union(aggregator.Accounts.Keys.Select(ConfiguredAccount.GrainKeyFor), StringComparer.Ordinal)
+            .Union(_aggregator.Accounts.Keys.Select(ConfiguredAccount.GrainKeyFor), StringComparer.Ordinal)
             .ToList();
         var pulls = keys.Select(async key =>
         {
@@ -96,7 +96,7 @@ public sealed partial class FillMetricsGrain(
         {
             if (snapshot is { Version: > 0 })
             {
-                dirty |= aggregator.Apply(snapshot);
+                _dirty |= _aggregator.Apply(snapshot);
             }
         }
     }
@@ -104,29 +104,29 @@ public sealed partial class FillMetricsGrain(
     /// <summary>The timer's turn stays short: it only looks at the previous write and, if anything changed, starts the next one.</summary>
     private async Task FlushTickAsync(CancellationToken cancellationToken)
     {
-        if (flushing is { IsCompleted: false })
+        if (_flushing is { IsCompleted: false })
         {
             // The previous write is still running (slow storage): what changed meanwhile goes with the next one.
             return;
         }
 
         await CompleteFlushAsync();
-        if (dirty)
+        if (_dirty)
         {
             var attempt = PrepareFlush();
             var grainId = this.GetGrainId();
 
             // Task.Run leaves the grain's scheduler: serialization and I/O run on the thread pool while this activation
             // goes on serving. Nothing below touches the grain's fields; the outcome is applied by a later turn.
-            flushing = Task.Run(() => WriteAsync(storage, grainId, attempt), CancellationToken.None);
+            _flushing = Task.Run(() => WriteAsync(storage, grainId, attempt), CancellationToken.None);
         }
     }
 
     private async Task CompleteFlushAsync()
     {
-        if (flushing is { } pending)
+        if (_flushing is { } pending)
         {
-            flushing = null;
+            _flushing = null;
             Complete(await pending);
         }
     }
@@ -134,9 +134,9 @@ public sealed partial class FillMetricsGrain(
     /// <summary>A copy of the snapshot map (the snapshots themselves are immutable) with the ETag of the last write.</summary>
     private GrainState<FillMetricsState> PrepareFlush()
     {
-        dirty = false;
-        var copy = new FillMetricsState { Accounts = new Dictionary<string, AccountSnapshot>(aggregator.Accounts, StringComparer.Ordinal) };
-        return new GrainState<FillMetricsState>(copy) { ETag = storedETag, RecordExists = recordExists };
+        _dirty = false;
+        var copy = new FillMetricsState { Accounts = new Dictionary<string, AccountSnapshot>(_aggregator.Accounts, StringComparer.Ordinal) };
+        return new GrainState<FillMetricsState>(copy) { ETag = _storedETag, RecordExists = _recordExists };
     }
 
     /// <summary>Writes <paramref name="attempt"/>; never throws. On a conflict it reads what the other writer stored.</summary>
@@ -150,18 +150,18 @@ public sealed partial class FillMetricsGrain(
             // Another activation wrote meanwhile (brief duplicate during failover): take its snapshots where newer,
             // keep ours where newer, and write the merge with its ETag on the next flush.
             Adopt(current);
-            dirty = true;
+            _dirty = true;
         }
         else if (result.Error is { } error)
         {
             // Snapshots stay in memory and the next flush retries; accounts hold the authoritative counters.
-            dirty = true;
+            _dirty = true;
             LogFlushFailed(logger, error.GetType().Name, error.Message);
         }
         else
         {
-            storedETag = result.Attempt.ETag;
-            recordExists = result.Attempt.RecordExists;
+            _storedETag = result.Attempt.ETag;
+            _recordExists = result.Attempt.RecordExists;
         }
     }
 
@@ -169,11 +169,11 @@ public sealed partial class FillMetricsGrain(
     {
         foreach (var snapshot in persisted.State?.Accounts.Values ?? Enumerable.Empty<AccountSnapshot>())
         {
-            aggregator.Apply(snapshot);
+            _aggregator.Apply(snapshot);
         }
 
-        storedETag = persisted.ETag;
-        recordExists = persisted.RecordExists;
+        _storedETag = persisted.ETag;
+        _recordExists = persisted.RecordExists;
     }
 
     [LoggerMessage(EventId = LogEvents.Metrics.FillMetricsRebuildMiss, EventName = "FILL_METRICS_REBUILD_MISS", Level = LogLevel.Warning,

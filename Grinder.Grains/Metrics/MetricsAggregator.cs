@@ -6,21 +6,21 @@ namespace Grinder.Grains.Metrics;
 /// </summary>
 public sealed class MetricsAggregator
 {
-    private readonly Dictionary<string, AccountSnapshot> accounts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FillTotals> fills = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> polls = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> errors = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> loads = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> saves = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> recovered = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> streamsConnected = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> streamsExpected = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> streamEvents = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> mismatches = new(StringComparer.Ordinal);
-    private long reconcileRuns;
-    private MetricsAggregate? cached;
+    private readonly Dictionary<string, AccountSnapshot> _accounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FillTotals> _fills = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _polls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _loads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _saves = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _recovered = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _streamsConnected = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _streamsExpected = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _streamEvents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _mismatches = new(StringComparer.Ordinal);
+    private long _reconcileRuns;
+    private MetricsAggregate? _cached;
 
-    public IReadOnlyDictionary<string, AccountSnapshot> Accounts => accounts;
+    public IReadOnlyDictionary<string, AccountSnapshot> Accounts => _accounts;
 
     /// <summary>
     /// Applies <paramref name="snapshot"/> when it is newer than the held one; returns whether it was applied. No counter of
@@ -32,7 +32,7 @@ public sealed class MetricsAggregator
     /// </summary>
     public bool Apply(AccountSnapshot snapshot)
     {
-        if (accounts.TryGetValue(snapshot.AccountId, out var held))
+        if (_accounts.TryGetValue(snapshot.AccountId, out var held))
         {
             if (snapshot.Version <= held.Version)
             {
@@ -43,16 +43,16 @@ public sealed class MetricsAggregator
             snapshot = NeverBelow(held, snapshot);
         }
 
-        accounts[snapshot.AccountId] = snapshot;
+        _accounts[snapshot.AccountId] = snapshot;
         Accumulate(snapshot, +1);
-        cached = null;
+        _cached = null;
         return true;
     }
 
     /// <summary>Adds one load error to the held snapshot of <paramref name="accountId"/> (an empty one if none is held).</summary>
     public void ApplyLoadError(string accountId, string source)
     {
-        var held = accounts.GetValueOrDefault(accountId) ?? new AccountSnapshot(
+        var held = _accounts.GetValueOrDefault(accountId) ?? new AccountSnapshot(
             accountId, source, 0, new Dictionary<string, FillTotals>(), 0, new Dictionary<string, long>(),
             new Dictionary<string, long>(), new Dictionary<string, long>(), null, false);
         var updated = held with
@@ -61,25 +61,25 @@ public sealed class MetricsAggregator
             Errors = Plus(held.Errors, MetricLabels.Reason.Cursor),
             Polling = false,
         };
-        if (accounts.ContainsKey(accountId))
+        if (_accounts.ContainsKey(accountId))
         {
             Accumulate(held, -1);
         }
 
-        accounts[accountId] = updated;
+        _accounts[accountId] = updated;
         Accumulate(updated, +1);
-        cached = null;
+        _cached = null;
     }
 
     public MetricsAggregate Aggregate()
     {
-        if (cached is not null)
+        if (_cached is not null)
         {
-            return cached;
+            return _cached;
         }
 
         var oldest = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var account in accounts.Values)
+        foreach (var account in _accounts.Values)
         {
             if (account.Polling && account.LastSaveUnixMs is { } saved)
             {
@@ -87,21 +87,21 @@ public sealed class MetricsAggregator
             }
         }
 
-        cached = new MetricsAggregate(
-            new Dictionary<string, FillTotals>(fills, StringComparer.Ordinal),
-            new Dictionary<string, long>(polls, StringComparer.Ordinal),
-            new Dictionary<string, long>(errors, StringComparer.Ordinal),
-            new Dictionary<string, long>(loads, StringComparer.Ordinal),
-            new Dictionary<string, long>(saves, StringComparer.Ordinal),
+        _cached = new MetricsAggregate(
+            new Dictionary<string, FillTotals>(_fills, StringComparer.Ordinal),
+            new Dictionary<string, long>(_polls, StringComparer.Ordinal),
+            new Dictionary<string, long>(_errors, StringComparer.Ordinal),
+            new Dictionary<string, long>(_loads, StringComparer.Ordinal),
+            new Dictionary<string, long>(_saves, StringComparer.Ordinal),
             oldest,
-            reconcileRuns,
-            accounts.Count,
-            new Dictionary<string, long>(recovered, StringComparer.Ordinal),
-            new Dictionary<string, long>(streamsConnected, StringComparer.Ordinal),
-            new Dictionary<string, long>(streamsExpected, StringComparer.Ordinal),
-            new Dictionary<string, long>(streamEvents, StringComparer.Ordinal),
-            new Dictionary<string, long>(mismatches, StringComparer.Ordinal));
-        return cached;
+            _reconcileRuns,
+            _accounts.Count,
+            new Dictionary<string, long>(_recovered, StringComparer.Ordinal),
+            new Dictionary<string, long>(_streamsConnected, StringComparer.Ordinal),
+            new Dictionary<string, long>(_streamsExpected, StringComparer.Ordinal),
+            new Dictionary<string, long>(_streamEvents, StringComparer.Ordinal),
+            new Dictionary<string, long>(_mismatches, StringComparer.Ordinal));
+        return _cached;
     }
 
     private void Accumulate(AccountSnapshot snapshot, int sign)
@@ -109,39 +109,39 @@ public sealed class MetricsAggregator
         foreach (var (bucket, totals) in snapshot.Fills)
         {
             var key = MetricLabels.Series(snapshot.Source, bucket);
-            var current = fills.GetValueOrDefault(key, FillTotals.Zero);
-            fills[key] = sign > 0 ? current.Add(totals) : current.Subtract(totals);
+            var current = _fills.GetValueOrDefault(key, FillTotals.Zero);
+            _fills[key] = sign > 0 ? current.Add(totals) : current.Subtract(totals);
         }
 
-        Add(polls, snapshot.Source, snapshot.Polls * sign);
+        Add(_polls, snapshot.Source, snapshot.Polls * sign);
         foreach (var (reason, count) in snapshot.Errors)
         {
-            Add(errors, MetricLabels.Series(snapshot.Source, reason), count * sign);
+            Add(_errors, MetricLabels.Series(snapshot.Source, reason), count * sign);
         }
 
         foreach (var (result, count) in snapshot.CursorLoads)
         {
-            Add(loads, MetricLabels.Series(snapshot.Source, result), count * sign);
+            Add(_loads, MetricLabels.Series(snapshot.Source, result), count * sign);
         }
 
         foreach (var (result, count) in snapshot.CursorSaves)
         {
-            Add(saves, MetricLabels.Series(snapshot.Source, result), count * sign);
+            Add(_saves, MetricLabels.Series(snapshot.Source, result), count * sign);
         }
 
         // grinder_reconcile_runs_total counts every completed account poll, of all sources.
-        reconcileRuns += snapshot.Polls * sign;
-        Add(recovered, snapshot.Source, snapshot.Recovered * sign);
-        Add(mismatches, snapshot.Source, snapshot.AmountMismatches * sign);
+        _reconcileRuns += snapshot.Polls * sign;
+        Add(_recovered, snapshot.Source, snapshot.Recovered * sign);
+        Add(_mismatches, snapshot.Source, snapshot.AmountMismatches * sign);
         if (snapshot.StreamExpected)
         {
-            Add(streamsExpected, snapshot.Source, sign);
-            Add(streamsConnected, snapshot.Source, snapshot.StreamConnected ? sign : 0);
+            Add(_streamsExpected, snapshot.Source, sign);
+            Add(_streamsConnected, snapshot.Source, snapshot.StreamConnected ? sign : 0);
         }
 
         foreach (var (result, count) in snapshot.StreamEvents ?? new Dictionary<string, long>())
         {
-            Add(streamEvents, MetricLabels.Series(snapshot.Source, result), count * sign);
+            Add(_streamEvents, MetricLabels.Series(snapshot.Source, result), count * sign);
         }
     }
 

@@ -5,7 +5,7 @@ namespace Grinder.Grains.Placement;
 /// swapped by reference, so a reader sees one membership version's list or another's, never a mix.</remarks>
 public sealed class MembershipAccountPlacement(IClusterMembershipService membership) : IAccountPlacement
 {
-    private volatile View? view;
+    private volatile View? _view;
 
     public SiloAddress? OwnerOf(GrainId grain)
     {
@@ -17,14 +17,14 @@ public sealed class MembershipAccountPlacement(IClusterMembershipService members
     private SiloAddress[] ActiveSilos()
     {
         var snapshot = membership.CurrentSnapshot;
-        var known = view;
+        var known = _view;
         if (known is not null && ReferenceEquals(known.Snapshot, snapshot))
         {
             return known.Active;
         }
 
         var active = snapshot.Members.Values.Where(member => member.Status == SiloStatus.Active).Select(member => member.SiloAddress).ToArray();
-        view = new View(snapshot, active);
+        _view = new View(snapshot, active);
         return active;
     }
 

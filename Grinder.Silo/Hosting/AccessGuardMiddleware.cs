@@ -1,9 +1,9 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Grinder.Grains.Logging;
 using Grinder.Silo.Configuration;
 using Microsoft.Extensions.Options;
-using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Hosting;
 

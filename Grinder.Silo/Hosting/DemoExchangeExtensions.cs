@@ -1,6 +1,6 @@
 using Grinder.FakeBinance;
-using Grinder.Silo.Configuration;
 using Grinder.Grains.Logging;
+using Grinder.Silo.Configuration;
 
 namespace Grinder.Silo.Hosting;
 

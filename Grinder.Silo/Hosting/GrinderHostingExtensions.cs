@@ -1,6 +1,6 @@
-using Grinder.Grains;
 using System.Net;
 using System.Net.Sockets;
+using Grinder.Grains;
 using Grinder.Grains.Ingest;
 using Grinder.Silo.Configuration;
 using Grinder.Silo.Http;

@@ -1,6 +1,6 @@
+using Grinder.Grains.Logging;
 using Grinder.Silo.Configuration;
 using Microsoft.Extensions.Options;
-using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Hosting;
 

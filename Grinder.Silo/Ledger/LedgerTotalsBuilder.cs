@@ -10,15 +10,15 @@ namespace Grinder.Silo.Ledger;
 /// </summary>
 public sealed class LedgerTotalsBuilder
 {
-    private readonly Dictionary<TotalsBucket, FillTotals> buckets = [];
-    private readonly Dictionary<TotalsBucket, long> recovered = [];
-    private readonly Dictionary<string, AssetTotals> assets = new(StringComparer.Ordinal);
+    private readonly Dictionary<TotalsBucket, FillTotals> _buckets = [];
+    private readonly Dictionary<TotalsBucket, long> _recovered = [];
+    private readonly Dictionary<string, AssetTotals> _assets = new(StringComparer.Ordinal);
 
-    public IReadOnlyDictionary<TotalsBucket, FillTotals> Buckets => buckets;
+    public IReadOnlyDictionary<TotalsBucket, FillTotals> Buckets => _buckets;
 
-    public IReadOnlyDictionary<TotalsBucket, long> RecoveredByBucket => recovered;
+    public IReadOnlyDictionary<TotalsBucket, long> RecoveredByBucket => _recovered;
 
-    public IReadOnlyDictionary<string, AssetTotals> Assets => assets;
+    public IReadOnlyDictionary<string, AssetTotals> Assets => _assets;
 
     public static decimal FeeOf(decimal commission) => commission > 0m ? commission : 0m;
 
@@ -26,12 +26,12 @@ public sealed class LedgerTotalsBuilder
 
     public void AddBucket(TotalsBucket bucket, FillTotals totals, long recoveredFills)
     {
-        buckets[bucket] = buckets.TryGetValue(bucket, out var current) ? current.Add(totals) : totals;
-        recovered[bucket] = recovered.GetValueOrDefault(bucket) + recoveredFills;
+        _buckets[bucket] = _buckets.TryGetValue(bucket, out var current) ? current.Add(totals) : totals;
+        _recovered[bucket] = _recovered.GetValueOrDefault(bucket) + recoveredFills;
     }
 
     public void AddAsset(string asset, AssetTotals totals) =>
-        assets[asset] = assets.TryGetValue(asset, out var current)
+        _assets[asset] = _assets.TryGetValue(asset, out var current)
             ? new AssetTotals(current.Fees + totals.Fees, current.Rebates + totals.Rebates)
             : totals;
 
@@ -45,7 +45,7 @@ public sealed class LedgerTotalsBuilder
     }
 
     public AccountTotals Build() => new(
-        new Dictionary<TotalsBucket, FillTotals>(buckets),
-        new Dictionary<string, AssetTotals>(assets, StringComparer.Ordinal),
-        recovered.Values.Sum());
+        new Dictionary<TotalsBucket, FillTotals>(_buckets),
+        new Dictionary<string, AssetTotals>(_assets, StringComparer.Ordinal),
+        _recovered.Values.Sum());
 }

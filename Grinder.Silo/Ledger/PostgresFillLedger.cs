@@ -3,9 +3,9 @@ using System.Text;
 using Grinder.Grains;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Ledger;
+using Grinder.Grains.Logging;
 using Grinder.Silo.Storage;
 using Npgsql;
-using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Ledger;
 
@@ -206,22 +206,22 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
         commission_asset, time_ms, maker, position_side, first_seen_ms, first_seen_by, pre_ledger
         """;
 
-    private readonly NpgsqlDataSource dataSource;
+    private readonly NpgsqlDataSource _dataSource;
 
     // Accounts whose last COPY met an existing row: their next large append goes straight to the statement (a COPY
     // that fails has cost a whole batch for nothing), until one inserts all of its rows again.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> copyRefused = new(StringComparer.Ordinal);
-    private readonly PostgresSchemaGate schema;
-    private readonly ILogger<PostgresFillLedger> logger;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _copyRefused = new(StringComparer.Ordinal);
+    private readonly PostgresSchemaGate _schema;
+    private readonly ILogger<PostgresFillLedger> _logger;
 
     /// <param name="connectionString">The Grinder database (the silo's, with its defaults applied).</param>
     /// <param name="schema">Opens when the ledger tables exist; every operation waits on it.</param>
     public PostgresFillLedger(string connectionString, PostgresSchemaGate schema, ILogger<PostgresFillLedger> logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        this.schema = schema ?? throw new ArgumentNullException(nameof(schema));
-        this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        dataSource = NpgsqlDataSource.Create(connectionString);
+        _schema = schema ?? throw new ArgumentNullException(nameof(schema));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _dataSource = NpgsqlDataSource.Create(connectionString);
     }
 
     /// <inheritdoc />
@@ -234,12 +234,12 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
             return new LedgerAppendResult([], [], [], await GetTotalsAsync(batch.Account, cancellationToken));
         }
 
-        await schema.WaitAsync(cancellationToken);
+        await _schema.WaitAsync(cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                if (plan.Trades.Count >= CopyThreshold && !copyRefused.ContainsKey(batch.Account)
+                if (plan.Trades.Count >= CopyThreshold && !_copyRefused.ContainsKey(batch.Account)
                     && await TryCopyAppendAsync(batch, plan, cancellationToken) is { } copied)
                 {
                     return copied;
@@ -248,14 +248,14 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
                 var appended = await AppendOnceAsync(batch, plan, cancellationToken);
                 if (appended.Inserted.Count + appended.PreLedger.Count == plan.Trades.Count)
                 {
-                    copyRefused.TryRemove(batch.Account, out _);
+                    _copyRefused.TryRemove(batch.Account, out _);
                 }
 
                 return appended;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < MaxAttempts)
             {
-                LogDeadlockRetry(logger, batch.Account, plan.Trades.Count, attempt);
+                LogDeadlockRetry(_logger, batch.Account, plan.Trades.Count, attempt);
             }
         }
     }
@@ -264,8 +264,8 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
     public async Task<AccountTotals> GetTotalsAsync(string account, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(account);
-        await schema.WaitAsync(cancellationToken);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await _schema.WaitAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
         AddTotalsCommands(batch, account);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
@@ -276,7 +276,7 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
     public async Task<AccountTotals> ImportLegacyAsync(LegacyImport import, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(import);
-        await schema.WaitAsync(cancellationToken);
+        await _schema.WaitAsync(cancellationToken);
         var buckets = import.Buckets.ToList();
         var assets = import.ByAsset.ToList();
         var command = new NpgsqlBatchCommand(ImportSql);
@@ -296,7 +296,7 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter<decimal[]>("asset_fees", assets.Select(a => a.Value.Fees).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<decimal[]>("asset_rebates", assets.Select(a => a.Value.Rebates).ToArray()));
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(command);
         AddTotalsCommands(batch, import.Account);
@@ -307,7 +307,7 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
         var totals = await ReadTotalsAsync(reader, cancellationToken);
         if (imported)
         {
-            LogLegacyImported(logger, import.Account, totals.Count, import.Marks.Count);
+            LogLegacyImported(_logger, import.Account, totals.Count, import.Marks.Count);
         }
 
         return totals;
@@ -317,8 +317,8 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
     public async IAsyncEnumerable<LedgerRow> QueryAsync(FillQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        await schema.WaitAsync(cancellationToken);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await _schema.WaitAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = BuildQuery(connection, query);
         // Rows are read from the network as the caller consumes them: a CSV export of millions of rows holds one
         // row at a time, never the whole result.
@@ -333,7 +333,7 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
     public async Task<IReadOnlyList<SymbolSummary>> SummarizeAsync(string account, long? fromMs, long? toMs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(account);
-        await schema.WaitAsync(cancellationToken);
+        await _schema.WaitAsync(cancellationToken);
         var where = new StringBuilder("account = @account");
         AppendTimeFilter(where, fromMs, toMs);
         var perSymbol = new NpgsqlBatchCommand($"""
@@ -361,7 +361,7 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
             AddFilterParameters(command.Parameters, account, fromMs, toMs);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(perSymbol);
         batch.BatchCommands.Add(perAsset);
@@ -395,14 +395,14 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
     /// <inheritdoc />
     public async Task PingAsync(CancellationToken cancellationToken)
     {
-        await schema.WaitAsync(cancellationToken);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await _schema.WaitAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand("SELECT 1 FROM grinder_fill_legacy_imports LIMIT 1", connection);
         await command.ExecuteScalarAsync(cancellationToken);
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     /// <summary>
     /// A batch of new rows by binary COPY, in one transaction with the totals they add: null when a row of the batch
@@ -412,7 +412,7 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
     /// </summary>
     private async Task<LedgerAppendResult?> TryCopyAppendAsync(LedgerBatch batch, LedgerBatchPlan plan, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var marks = new Dictionary<string, LegacyMark>(StringComparer.Ordinal);
         await using (var read = new NpgsqlCommand(MarksSql, connection, transaction))
@@ -471,7 +471,7 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             await transaction.RollbackAsync(cancellationToken);
-            copyRefused[batch.Account] = true;
+            _copyRefused[batch.Account] = true;
             return null;
         }
 
@@ -531,7 +531,7 @@ public sealed partial class PostgresFillLedger : IFillLedger, IAsyncDisposable
         parameters.Add(new NpgsqlParameter<long[]>("times", Column(trades, t => t.TimeMs)));
         parameters.Add(new NpgsqlParameter<string[]>("position_sides", Column(trades, t => t.PositionSide)));
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         // Without an explicit transaction the statements of a batch run in one implicit transaction (they are sent
         // before a single Sync message: PostgreSQL protocol, "Extended Query"), so the insert, the totals and the
         // read-back commit together, in one round trip.

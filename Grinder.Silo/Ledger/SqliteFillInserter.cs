@@ -45,23 +45,23 @@ internal sealed class SqliteFillInserter : IDisposable
          WHERE account = ?1 AND symbol = ?2 AND trade_id = ?3 AND side = ?4
         """;
 
-    private readonly SqliteConnection connection;
+    private readonly SqliteConnection _connection;
 
     // inserts[k] inserts 2^k rows. A batch is cut into statements of MaxRowsPerStatement rows and a remainder of powers
     // of two, so at most ten statements are ever prepared, each once for the connection's lifetime.
-    private readonly sqlite3_stmt?[] inserts = new sqlite3_stmt?[BitOperations.Log2(MaxRowsPerStatement) + 1];
+    private readonly sqlite3_stmt?[] _inserts = new sqlite3_stmt?[BitOperations.Log2(MaxRowsPerStatement) + 1];
 
     // UTF-8 of the texts bound in this append (account, symbols, codes, assets): a few distinct values bound many times.
-    private readonly Dictionary<string, byte[]> utf8 = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _utf8 = new(StringComparer.Ordinal);
 
-    private sqlite3_stmt? lookup;
+    private sqlite3_stmt? _lookup;
 
     public SqliteFillInserter(SqliteConnection connection)
     {
-        this.connection = connection ?? throw new ArgumentNullException(nameof(connection));
+        _connection = connection ?? throw new ArgumentNullException(nameof(connection));
     }
 
-    private sqlite3 Database => connection.Handle ?? throw new InvalidOperationException("The ledger's writer connection is not open.");
+    private sqlite3 Database => _connection.Handle ?? throw new InvalidOperationException("The ledger's writer connection is not open.");
 
     /// <summary>
     /// Inserts the rows of <paramref name="trades"/> (distinct keys in key order, as <see cref="LedgerBatchPlan"/> gives
@@ -71,7 +71,7 @@ internal sealed class SqliteFillInserter : IDisposable
     /// <returns>Per row, whether this call inserted it.</returns>
     public bool[] Insert(LedgerBatch batch, IReadOnlyList<ParsedTrade> trades, ReadOnlySpan<bool> preLedger)
     {
-        utf8.Clear();
+        _utf8.Clear();
         var inserted = new bool[trades.Count];
         var start = 0;
         while (start < trades.Count)
@@ -98,7 +98,7 @@ internal sealed class SqliteFillInserter : IDisposable
     /// <summary>Whether the ledger holds a row with <paramref name="trade"/>'s key whose amounts differ from it.</summary>
     public bool StoredAmountsDiffer(string account, ParsedTrade trade)
     {
-        var statement = lookup ??= Prepare(LookupSql);
+        var statement = _lookup ??= Prepare(LookupSql);
         try
         {
             BindText(statement, 1, account);
@@ -131,12 +131,12 @@ internal sealed class SqliteFillInserter : IDisposable
 
     public void Dispose()
     {
-        foreach (var statement in inserts)
+        foreach (var statement in _inserts)
         {
             statement?.Dispose();
         }
 
-        lookup?.Dispose();
+        _lookup?.Dispose();
     }
 
     private void InsertRows(LedgerBatch batch, IReadOnlyList<ParsedTrade> trades, int first, int count, ReadOnlySpan<bool> preLedger, bool[] inserted)
@@ -221,7 +221,7 @@ internal sealed class SqliteFillInserter : IDisposable
     private sqlite3_stmt InsertStatement(int rows)
     {
         var slot = BitOperations.Log2((uint)rows);
-        if (inserts[slot] is { } prepared)
+        if (_inserts[slot] is { } prepared)
         {
             return prepared;
         }
@@ -240,7 +240,7 @@ internal sealed class SqliteFillInserter : IDisposable
         }
 
         sql.Append("\nON CONFLICT DO NOTHING\nRETURNING trade_id, buyer");
-        return inserts[slot] = Prepare(sql.ToString());
+        return _inserts[slot] = Prepare(sql.ToString());
     }
 
     private sqlite3_stmt Prepare(string sql)
@@ -252,9 +252,9 @@ internal sealed class SqliteFillInserter : IDisposable
 
     private void BindText(sqlite3_stmt statement, int index, string value)
     {
-        if (!utf8.TryGetValue(value, out var bytes))
+        if (!_utf8.TryGetValue(value, out var bytes))
         {
-            utf8[value] = bytes = Encoding.UTF8.GetBytes(value);
+            _utf8[value] = bytes = Encoding.UTF8.GetBytes(value);
         }
 
         Bind(raw.sqlite3_bind_text(statement, index, bytes));

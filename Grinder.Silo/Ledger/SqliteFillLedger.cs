@@ -4,8 +4,8 @@ using System.Text;
 using Grinder.Grains;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Ledger;
-using Microsoft.Data.Sqlite;
 using Grinder.Grains.Logging;
+using Microsoft.Data.Sqlite;
 
 namespace Grinder.Silo.Ledger;
 
@@ -101,32 +101,32 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
     /// <summary>How a stored amount is parsed back (the invariant text <see cref="Text"/> writes).</summary>
     internal const NumberStyles AmountStyle = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint;
 
-    private readonly string readConnectionString;
-    private readonly SqliteConnection writer;
-    private readonly SqliteFillInserter inserter;
-    private readonly SemaphoreSlim writeLock = new(1, 1);
-    private readonly ILogger<SqliteFillLedger> logger;
+    private readonly string _readConnectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SqliteFillInserter _inserter;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ILogger<SqliteFillLedger> _logger;
 
     /// <summary>Opens (or creates) <c>ledger.db</c> in <paramref name="dataDirectory"/> and brings its schema up to date.</summary>
     /// <exception cref="InvalidOperationException">The file was written by a newer version, or cannot be put into WAL mode.</exception>
     public SqliteFillLedger(string dataDirectory, ILogger<SqliteFillLedger> logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        this.logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         Directory.CreateDirectory(dataDirectory);
         Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(dataDirectory, FileName));
-        readConnectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWrite, Pooling = true }.ConnectionString;
-        writer = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ConnectionString);
-        inserter = new SqliteFillInserter(writer);
+        _readConnectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWrite, Pooling = true }.ConnectionString;
+        _writer = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ConnectionString);
+        _inserter = new SqliteFillInserter(_writer);
         try
         {
-            writer.Open();
-            var version = Open(writer);
+            _writer.Open();
+            var version = Open(_writer);
             LogOpened(logger, Path, version);
         }
         catch
         {
-            writer.Dispose();
+            _writer.Dispose();
             throw;
         }
     }
@@ -270,19 +270,19 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
 
     public void Dispose()
     {
-        writeLock.Wait();
+        _writeLock.Wait();
         try
         {
             // Its prepared statements first: they belong to the writer connection.
-            inserter.Dispose();
-            writer.Dispose();
+            _inserter.Dispose();
+            _writer.Dispose();
             // Pooled reader connections keep the file open; a ledger opened again on the same file starts clean.
-            using var pooled = new SqliteConnection(readConnectionString);
+            using var pooled = new SqliteConnection(_readConnectionString);
             SqliteConnection.ClearPool(pooled);
         }
         finally
         {
-            writeLock.Release();
+            _writeLock.Release();
         }
     }
 
@@ -320,7 +320,7 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
 
     private async Task<T> WriteAsync<T>(Func<T> write, CancellationToken cancellationToken)
     {
-        await writeLock.WaitAsync(cancellationToken);
+        await _writeLock.WaitAsync(cancellationToken);
         try
         {
             // SQLite calls block; off the caller's thread so a grain's scheduler thread is never held by file I/O.
@@ -328,15 +328,15 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
         }
         finally
         {
-            writeLock.Release();
+            _writeLock.Release();
         }
     }
 
     private LedgerAppendResult Append(LedgerBatch batch, LedgerBatchPlan plan)
     {
-        using var transaction = writer.BeginTransaction();
+        using var transaction = _writer.BeginTransaction();
         var marks = ReadMarks(transaction, batch.Account);
-        var totals = ReadTotals(writer, transaction, batch.Account);
+        var totals = ReadTotals(_writer, transaction, batch.Account);
         var trades = plan.Trades;
         var covered = new bool[trades.Count];
         for (var i = 0; i < covered.Length; i++)
@@ -345,7 +345,7 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
             covered[i] = marks.TryGetValue(trade.Symbol, out var mark) && mark.Covers(trade.Id, trade.Side);
         }
 
-        var isInserted = inserter.Insert(batch, trades, covered);
+        var isInserted = _inserter.Insert(batch, trades, covered);
         var touchedBuckets = new HashSet<TotalsBucket>();
         var touchedAssets = new HashSet<string>(StringComparer.Ordinal);
         var inserted = new List<FillKey>(trades.Count);
@@ -358,7 +358,7 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
             if (!isInserted[i])
             {
                 // The write lock and BEGIN IMMEDIATE keep every other writer out, so the stored row is the first-seen one.
-                if (inserter.StoredAmountsDiffer(batch.Account, trade) && !mismatched.Contains(key))
+                if (_inserter.StoredAmountsDiffer(batch.Account, trade) && !mismatched.Contains(key))
                 {
                     mismatched.Add(key);
                 }
@@ -385,13 +385,13 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
 
     private AccountTotals Import(LegacyImport import)
     {
-        using var transaction = writer.BeginTransaction();
+        using var transaction = _writer.BeginTransaction();
         using (var claimed = Command(transaction, "SELECT 1 FROM grinder_fill_legacy_imports WHERE account = $account"))
         {
             claimed.Parameters.AddWithValue("$account", import.Account);
             if (claimed.ExecuteScalar() is not null)
             {
-                return ReadTotals(writer, transaction, import.Account).Build();
+                return ReadTotals(_writer, transaction, import.Account).Build();
             }
         }
 
@@ -416,7 +416,7 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
             }
         }
 
-        var totals = ReadTotals(writer, transaction, import.Account);
+        var totals = ReadTotals(_writer, transaction, import.Account);
         foreach (var (bucket, fills) in import.Buckets)
         {
             totals.AddBucket(bucket, fills, 0);
@@ -437,7 +437,7 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
 
         transaction.Commit();
         var result = totals.Build();
-        LogLegacyImported(logger, import.Account, result.Count, import.Marks.Count);
+        LogLegacyImported(_logger, import.Account, result.Count, import.Marks.Count);
         return result;
     }
 
@@ -543,7 +543,7 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
 
     private SqliteCommand Command(SqliteTransaction transaction, string sql)
     {
-        var command = writer.CreateCommand();
+        var command = _writer.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         return command;
@@ -551,7 +551,7 @@ public sealed partial class SqliteFillLedger : IFillLedger, IDisposable
 
     private SqliteConnection OpenReader()
     {
-        var connection = new SqliteConnection(readConnectionString);
+        var connection = new SqliteConnection(_readConnectionString);
         connection.Open();
         return connection;
     }

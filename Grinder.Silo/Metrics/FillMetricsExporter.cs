@@ -1,10 +1,10 @@
 using System.Text;
 using Grinder.Grains;
 using Grinder.Grains.Ingest;
+using Grinder.Grains.Metrics;
 using Grinder.Silo.Hosting;
 using Microsoft.Extensions.Options;
 using Prometheus;
-using Grinder.Grains.Metrics;
 
 namespace Grinder.Silo.Metrics;
 
@@ -18,53 +18,53 @@ public sealed class FillMetricsExporter : IMetricsTextSource
     private const string None = "none";
     private static readonly TimeSpan AggregateDeadline = TimeSpan.FromSeconds(5);
 
-    private readonly IGrainFactory grains;
-    private readonly IOptions<IngestOptions> ingest;
-    private readonly TimeProvider time;
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private readonly CollectorRegistry registry = Prometheus.Metrics.NewCustomRegistry();
-    private readonly Counter fills;
-    private readonly Counter notional;
-    private readonly Counter fees;
-    private readonly Counter rebates;
-    private readonly Counter polls;
-    private readonly Gauge enabled;
-    private readonly Counter errors;
-    private readonly Counter cursorLoads;
-    private readonly Counter cursorSaves;
-    private readonly Gauge lastSave;
-    private readonly Gauge cursorAge;
-    private readonly Counter reconcileRuns;
-    private readonly Counter recovered;
-    private readonly Gauge streamsConnected;
-    private readonly Gauge streamsExpected;
-    private readonly Counter streamEvents;
-    private readonly Counter mismatches;
+    private readonly IGrainFactory _grains;
+    private readonly IOptions<IngestOptions> _ingest;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
+    private readonly Counter _fills;
+    private readonly Counter _notional;
+    private readonly Counter _fees;
+    private readonly Counter _rebates;
+    private readonly Counter _polls;
+    private readonly Gauge _enabled;
+    private readonly Counter _errors;
+    private readonly Counter _cursorLoads;
+    private readonly Counter _cursorSaves;
+    private readonly Gauge _lastSave;
+    private readonly Gauge _cursorAge;
+    private readonly Counter _reconcileRuns;
+    private readonly Counter _recovered;
+    private readonly Gauge _streamsConnected;
+    private readonly Gauge _streamsExpected;
+    private readonly Counter _streamEvents;
+    private readonly Counter _mismatches;
 
     public FillMetricsExporter(IGrainFactory grains, IOptions<IngestOptions> ingest, TimeProvider time)
     {
-        this.grains = grains;
-        this.ingest = ingest;
-        this.time = time;
-        var factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        _grains = grains;
+        _ingest = ingest;
+        _time = time;
+        var factory = Prometheus.Metrics.WithCustomRegistry(_registry);
         string[] fillLabels = ["source", "side", "liquidity"];
-        fills = factory.CreateCounter("grinder_fills_total", "Fills counted exactly once.", fillLabels);
-        notional = factory.CreateCounter("grinder_fill_notional_total", "Cumulative notional (qty x price) of counted fills, in the quote asset.", fillLabels);
-        fees = factory.CreateCounter("grinder_fill_fees_total", "Cumulative positive commissions of counted fills, summed across commission assets (per-asset detail in /healthz).", fillLabels);
-        rebates = factory.CreateCounter("grinder_fill_rebates_total", "Cumulative negative commissions (maker rebates) of counted fills, as positive amounts.", fillLabels);
-        polls = factory.CreateCounter("grinder_fill_ingest_polls_total", "Completed ingest polls.", ["source"]);
-        enabled = factory.CreateGauge("grinder_fill_ingest_enabled", "1 if fill ingest is on (FILL_INGEST_ENABLED=1), 0 otherwise.", ["source"]);
-        errors = factory.CreateCounter("grinder_fill_ingest_errors_total", "Ingest errors by reason (http, parse, cursor, unknown).", ["source", "reason"]);
-        cursorLoads = factory.CreateCounter("grinder_fill_cursor_load_total", "Cursor loads by result (ok, error).", ["source", "result"]);
-        cursorSaves = factory.CreateCounter("grinder_fill_cursor_save_total", "Cursor saves by result (ok, error, rejected_non_monotonic).", ["source", "result"]);
-        lastSave = factory.CreateGauge("grinder_fill_cursor_last_save_ts", "Epoch seconds of the last successful cursor save (oldest across polling accounts).", ["source"]);
-        cursorAge = factory.CreateGauge("grinder_fill_cursor_age_seconds", "Seconds since the last successful cursor save, computed at scrape time (worst account).", ["source"]);
-        recovered = factory.CreateCounter("grinder_fill_recovered_total", "Fills first found by the trailing re-scan: the primary read path had missed them (each is logged FILL_RECOVERED).", ["source"]);
-        streamsConnected = factory.CreateGauge("grinder_fill_streams_connected", "Accounts whose user data stream is connected now.", ["source"]);
-        streamsExpected = factory.CreateGauge("grinder_fill_streams_expected", "Accounts that run a user data stream (ingest and stream on).", ["source"]);
-        streamEvents = factory.CreateCounter("grinder_fill_stream_events_total", "User data stream fill events by result (recorded, duplicate, rejected, mismatch).", ["source", "result"]);
-        mismatches = factory.CreateCounter("grinder_fill_amount_mismatches_total", "Fills read again with amounts that differ from the recorded ones; the first-seen values stay (FILL_AMOUNT_MISMATCH).", ["source"]);
-        reconcileRuns = factory.CreateCounter("grinder_reconcile_runs_total", "Completed account polls (one per account per tick).");
+        _fills = factory.CreateCounter("grinder_fills_total", "Fills counted exactly once.", fillLabels);
+        _notional = factory.CreateCounter("grinder_fill_notional_total", "Cumulative notional (qty x price) of counted fills, in the quote asset.", fillLabels);
+        _fees = factory.CreateCounter("grinder_fill_fees_total", "Cumulative positive commissions of counted fills, summed across commission assets (per-asset detail in /healthz).", fillLabels);
+        _rebates = factory.CreateCounter("grinder_fill_rebates_total", "Cumulative negative commissions (maker rebates) of counted fills, as positive amounts.", fillLabels);
+        _polls = factory.CreateCounter("grinder_fill_ingest_polls_total", "Completed ingest polls.", ["source"]);
+        _enabled = factory.CreateGauge("grinder_fill_ingest_enabled", "1 if fill ingest is on (FILL_INGEST_ENABLED=1), 0 otherwise.", ["source"]);
+        _errors = factory.CreateCounter("grinder_fill_ingest_errors_total", "Ingest errors by reason (http, parse, cursor, unknown).", ["source", "reason"]);
+        _cursorLoads = factory.CreateCounter("grinder_fill_cursor_load_total", "Cursor loads by result (ok, error).", ["source", "result"]);
+        _cursorSaves = factory.CreateCounter("grinder_fill_cursor_save_total", "Cursor saves by result (ok, error, rejected_non_monotonic).", ["source", "result"]);
+        _lastSave = factory.CreateGauge("grinder_fill_cursor_last_save_ts", "Epoch seconds of the last successful cursor save (oldest across polling accounts).", ["source"]);
+        _cursorAge = factory.CreateGauge("grinder_fill_cursor_age_seconds", "Seconds since the last successful cursor save, computed at scrape time (worst account).", ["source"]);
+        _recovered = factory.CreateCounter("grinder_fill_recovered_total", "Fills first found by the trailing re-scan: the primary read path had missed them (each is logged FILL_RECOVERED).", ["source"]);
+        _streamsConnected = factory.CreateGauge("grinder_fill_streams_connected", "Accounts whose user data stream is connected now.", ["source"]);
+        _streamsExpected = factory.CreateGauge("grinder_fill_streams_expected", "Accounts that run a user data stream (ingest and stream on).", ["source"]);
+        _streamEvents = factory.CreateCounter("grinder_fill_stream_events_total", "User data stream fill events by result (recorded, duplicate, rejected, mismatch).", ["source", "result"]);
+        _mismatches = factory.CreateCounter("grinder_fill_amount_mismatches_total", "Fills read again with amounts that differ from the recorded ones; the first-seen values stay (FILL_AMOUNT_MISMATCH).", ["source"]);
+        _reconcileRuns = factory.CreateCounter("grinder_reconcile_runs_total", "Completed account polls (one per account per tick).");
     }
 
     public async Task<string> RenderAsync(CancellationToken cancellationToken)
@@ -77,59 +77,59 @@ public sealed class FillMetricsExporter : IMetricsTextSource
     /// <summary>Refreshes the registry from the cluster-wide aggregate and writes it in <paramref name="format"/>.</summary>
     public async Task ExportAsync(Stream destination, ExpositionFormat format, CancellationToken cancellationToken)
     {
-        var aggregate = await grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync().WaitAsync(AggregateDeadline, cancellationToken);
-        await gate.WaitAsync(cancellationToken);
+        var aggregate = await _grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync().WaitAsync(AggregateDeadline, cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
             Update(aggregate);
-            await registry.CollectAndExportAsTextAsync(destination, format, cancellationToken);
+            await _registry.CollectAndExportAsTextAsync(destination, format, cancellationToken);
         }
         finally
         {
-            gate.Release();
+            _gate.Release();
         }
     }
 
     private void Update(MetricsAggregate aggregate)
     {
-        UpdateFills(fills, aggregate.Fills, static totals => totals.Count);
-        UpdateFills(notional, aggregate.Fills, static totals => (double)totals.Notional);
-        UpdateFills(fees, aggregate.Fills, static totals => (double)totals.Fees);
-        UpdateFills(rebates, aggregate.Fills, static totals => (double)totals.Rebates);
+        UpdateFills(_fills, aggregate.Fills, static totals => totals.Count);
+        UpdateFills(_notional, aggregate.Fills, static totals => (double)totals.Notional);
+        UpdateFills(_fees, aggregate.Fills, static totals => (double)totals.Fees);
+        UpdateFills(_rebates, aggregate.Fills, static totals => (double)totals.Rebates);
 
-        UpdateCounter(polls, aggregate.Polls, [None]);
-        UpdateCounter(errors, aggregate.Errors, [None, None]);
-        UpdateCounter(cursorLoads, aggregate.CursorLoads, [None, None]);
-        UpdateCounter(cursorSaves, aggregate.CursorSaves, [None, None]);
-        UpdateCounter(recovered, aggregate.Recovered ?? new Dictionary<string, long>(), [None]);
-        UpdateCounter(streamEvents, aggregate.StreamEvents ?? new Dictionary<string, long>(), [None, None]);
-        UpdateCounter(mismatches, aggregate.AmountMismatches ?? new Dictionary<string, long>(), [None]);
-        UpdateGauge(streamsConnected, aggregate.StreamsConnected ?? new Dictionary<string, long>());
-        UpdateGauge(streamsExpected, aggregate.StreamsExpected ?? new Dictionary<string, long>());
-        reconcileRuns.IncTo(aggregate.ReconcileRuns);
+        UpdateCounter(_polls, aggregate.Polls, [None]);
+        UpdateCounter(_errors, aggregate.Errors, [None, None]);
+        UpdateCounter(_cursorLoads, aggregate.CursorLoads, [None, None]);
+        UpdateCounter(_cursorSaves, aggregate.CursorSaves, [None, None]);
+        UpdateCounter(_recovered, aggregate.Recovered ?? new Dictionary<string, long>(), [None]);
+        UpdateCounter(_streamEvents, aggregate.StreamEvents ?? new Dictionary<string, long>(), [None, None]);
+        UpdateCounter(_mismatches, aggregate.AmountMismatches ?? new Dictionary<string, long>(), [None]);
+        UpdateGauge(_streamsConnected, aggregate.StreamsConnected ?? new Dictionary<string, long>());
+        UpdateGauge(_streamsExpected, aggregate.StreamsExpected ?? new Dictionary<string, long>());
+        _reconcileRuns.IncTo(aggregate.ReconcileRuns);
 
         // Runbook Gate 0: the reconcile switch is always present, 0 or 1.
-        var on = ingest.Value.Enabled ? 1 : 0;
-        enabled.WithLabels("reconcile").Set(on);
+        var on = _ingest.Value.Enabled ? 1 : 0;
+        _enabled.WithLabels("reconcile").Set(on);
         foreach (var source in aggregate.Polls.Keys.Where(source => source != "reconcile"))
         {
-            enabled.WithLabels(source).Set(on);
+            _enabled.WithLabels(source).Set(on);
         }
 
-        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         if (aggregate.OldestLastSaveUnixMs.Count == 0)
         {
-            lastSave.WithLabels(None).Set(0);
-            cursorAge.WithLabels(None).Set(0);
+            _lastSave.WithLabels(None).Set(0);
+            _cursorAge.WithLabels(None).Set(0);
         }
         else
         {
-            lastSave.RemoveLabelled(None);
-            cursorAge.RemoveLabelled(None);
+            _lastSave.RemoveLabelled(None);
+            _cursorAge.RemoveLabelled(None);
             foreach (var (source, savedMs) in aggregate.OldestLastSaveUnixMs)
             {
-                lastSave.WithLabels(source).Set(savedMs / 1000.0);
-                cursorAge.WithLabels(source).Set(Math.Max(0, nowMs - savedMs) / 1000.0);
+                _lastSave.WithLabels(source).Set(savedMs / 1000.0);
+                _cursorAge.WithLabels(source).Set(Math.Max(0, nowMs - savedMs) / 1000.0);
             }
         }
     }

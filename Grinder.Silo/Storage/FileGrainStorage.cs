@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
+using Grinder.Grains.Logging;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
-using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Storage;
 
@@ -24,7 +24,7 @@ public sealed partial class FileGrainStorage(
     ILogger<FileGrainStorage> logger) : IGrainStorage
 {
     private const string TempMarker = ".tmp-";
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
     /// <summary>The directory this provider writes to (for health checks).</summary>
     public string Directory { get; } = Path.GetFullPath(directory);
@@ -76,7 +76,7 @@ public sealed partial class FileGrainStorage(
     // Read-compare-write of one file is serialized in this process so the version check and the rename are one step.
     private async Task UnderLockAsync(string path, Func<string, Task> action)
     {
-        var gate = locks.GetOrAdd(path, static _ => new SemaphoreSlim(1, 1));
+        var gate = _locks.GetOrAdd(path, static _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync();
         try
         {

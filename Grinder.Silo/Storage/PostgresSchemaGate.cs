@@ -6,7 +6,7 @@ namespace Grinder.Silo.Storage;
 /// </summary>
 public sealed class PostgresSchemaGate
 {
-    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>A gate that is open from the start: for a database migrated beforehand (tests, tools).</summary>
     public static PostgresSchemaGate Open()
@@ -16,11 +16,11 @@ public sealed class PostgresSchemaGate
         return gate;
     }
 
-    public bool IsOpen => ready.Task.IsCompletedSuccessfully;
+    public bool IsOpen => _ready.Task.IsCompletedSuccessfully;
 
-    public void MarkMigrated() => ready.TrySetResult();
+    public void MarkMigrated() => _ready.TrySetResult();
 
     /// <summary>Completes when the schema is migrated; fast path when it already is.</summary>
     public Task WaitAsync(CancellationToken cancellationToken) =>
-        ready.Task.IsCompletedSuccessfully ? Task.CompletedTask : ready.Task.WaitAsync(cancellationToken);
+        _ready.Task.IsCompletedSuccessfully ? Task.CompletedTask : _ready.Task.WaitAsync(cancellationToken);
 }

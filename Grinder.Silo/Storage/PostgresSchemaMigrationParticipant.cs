@@ -1,6 +1,6 @@
+using Grinder.Grains.Logging;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Grinder.Grains.Logging;
 
 namespace Grinder.Silo.Storage;
 

@@ -23,13 +23,13 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(5);
 
-    private readonly MonotonicCounters aggregate = new("aggregate");
-    private readonly MonotonicCounters scrapes = new("/metrics", MonotonicCounters.IsPlaceholder);
-    private readonly MonotonicCounters stored = new("stored state");
-    private readonly CancellationTokenSource stop = new();
-    private readonly ConcurrentQueue<string> sampleErrors = new();
-    private readonly Disruptions disruptions = new();
-    private Task[] loops = [];
+    private readonly MonotonicCounters _aggregate = new("aggregate");
+    private readonly MonotonicCounters _scrapes = new("/metrics", MonotonicCounters.IsPlaceholder);
+    private readonly MonotonicCounters _stored = new("stored state");
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentQueue<string> _sampleErrors = new();
+    private readonly Disruptions _disruptions = new();
+    private Task[] _loops = [];
 
     public int AggregateSamples { get; private set; }
 
@@ -38,31 +38,31 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
     public int StateSamples { get; private set; }
 
     /// <summary>Samples that could not be taken during a disruption (a silo or PostgreSQL was down): expected, reported for the record.</summary>
-    public IReadOnlyCollection<string> SampleErrors => sampleErrors;
+    public IReadOnlyCollection<string> SampleErrors => _sampleErrors;
 
     /// <summary>
     /// Every violation of the monotonic check: a counter, cursor or stored counter that went down or vanished, or a sample
     /// that failed while no disruption was under way.
     /// </summary>
-    public IReadOnlyList<string> Violations => [.. aggregate.Violations, .. scrapes.Violations, .. stored.Violations];
+    public IReadOnlyList<string> Violations => [.. _aggregate.Violations, .. _scrapes.Violations, .. _stored.Violations];
 
     /// <summary>The first <paramref name="each"/> violations of each check (aggregate, <c>/metrics</c>, stored state) with their counts.</summary>
-    public string ViolationReport(int each) => string.Join('\n', new[] { aggregate, scrapes, stored }
+    public string ViolationReport(int each) => string.Join('\n', new[] { _aggregate, _scrapes, _stored }
         .Where(check => check.Violations.Count > 0)
         .SelectMany(check => check.Violations.Take(each).Append($"({check.Violations.Count} in all)")));
 
     /// <summary>Cursor series (account, symbol, field) seen in storage: proves the cursor check had something to check.</summary>
-    public int CursorSeries => stored.Series.Count(series => series.Contains("LastTradeId", StringComparison.Ordinal));
+    public int CursorSeries => _stored.Series.Count(series => series.Contains("LastTradeId", StringComparison.Ordinal));
 
-    public void Start() => loops = [Task.Run(() => LoopAsync(SampleAggregateAsync, aggregate)), Task.Run(() => LoopAsync(SampleScrapeAsync, scrapes)), Task.Run(() => LoopAsync(SampleStateAsync, stored))];
+    public void Start() => _loops = [Task.Run(() => LoopAsync(SampleAggregateAsync, _aggregate)), Task.Run(() => LoopAsync(SampleScrapeAsync, _scrapes)), Task.Run(() => LoopAsync(SampleStateAsync, _stored))];
 
     /// <summary>Marks a disruption (a silo killed until its replacement is up, a PostgreSQL restart): samples that fail meanwhile are expected.</summary>
-    public IDisposable Disruption() => disruptions.Begin();
+    public IDisposable Disruption() => _disruptions.Begin();
 
     public async Task StopAsync()
     {
-        await stop.CancelAsync();
-        await Task.WhenAll(loops);
+        await _stop.CancelAsync();
+        await Task.WhenAll(_loops);
     }
 
     /// <summary>Stored counted fills of one account by <c>side|liquidity</c>, straight from the JSON an operator reads.</summary>
@@ -83,22 +83,22 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
         using var ticker = new PeriodicTimer(Interval);
         do
         {
-            var mark = disruptions.Mark();
+            var mark = _disruptions.Mark();
             try
             {
                 await sample();
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 // Stopping: a sample cut short by the stop is not a finding.
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OperationCanceledException || !_stop.IsCancellationRequested)
             {
                 var error = $"{ex.GetType().Name}: {ex.Message}";
-                if (disruptions.Overlapped(mark))
+                if (_disruptions.Overlapped(mark))
                 {
-                    sampleErrors.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {error}");
+                    _sampleErrors.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {error}");
                 }
                 else
                 {
@@ -113,7 +113,7 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
     {
         try
         {
-            return await ticker.WaitForNextTickAsync(stop.Token);
+            return await ticker.WaitForNextTickAsync(_stop.Token);
         }
         catch (OperationCanceledException)
         {
@@ -123,7 +123,7 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
 
     private async Task SampleAggregateAsync()
     {
-        var held = await grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync().WaitAsync(CallDeadline, stop.Token);
+        var held = await grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync().WaitAsync(CallDeadline, _stop.Token);
         var series = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var (key, totals) in held.Fills)
         {
@@ -142,20 +142,20 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
         }
 
         series["reconcile_runs"] = held.ReconcileRuns;
-        aggregate.Observe(series);
+        _aggregate.Observe(series);
         AggregateSamples++;
     }
 
     private async Task SampleScrapeAsync()
     {
-        var text = await MetricsScrape.RenderClusterAsync(grains, stop.Token).WaitAsync(CallDeadline, stop.Token);
-        scrapes.Observe(MonotonicCounters.Counters(MetricsScrape.Parse(text)));
+        var text = await MetricsScrape.RenderClusterAsync(grains, _stop.Token).WaitAsync(CallDeadline, _stop.Token);
+        _scrapes.Observe(MonotonicCounters.Counters(MetricsScrape.Parse(text)));
         ScrapeSamples++;
     }
 
     private async Task SampleStateAsync()
     {
-        var rows = await database.QueryAsync("SELECT grain_key, state::text FROM grinder_grain_state_json WHERE state_name = 'ingest'").WaitAsync(CallDeadline, stop.Token);
+        var rows = await database.QueryAsync("SELECT grain_key, state::text FROM grinder_grain_state_json WHERE state_name = 'ingest'").WaitAsync(CallDeadline, _stop.Token);
         var series = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
@@ -178,7 +178,7 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
             }
         }
 
-        stored.Observe(series);
+        _stored.Observe(series);
         StateSamples++;
     }
 }

@@ -26,8 +26,8 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
     /// <summary>docs/architecture.md "Never stops polling": after a silo is killed, all its accounts poll again on a survivor within 60 s.</summary>
     private static readonly TimeSpan FailoverBar = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(90);
-    private readonly Stopwatch clock = Stopwatch.StartNew();
-    private string crashedOutput = string.Empty;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private string _crashedOutput = string.Empty;
 
     [Fact]
     public async Task Every_valid_fill_is_counted_once_while_silos_die_and_PostgreSQL_restarts()
@@ -150,7 +150,7 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
             Assert.True(monitor.Violations.Count == 0, "counters, scrapes or stored cursors went backwards or vanished, or a sample failed outside a disruption:\n" + monitor.ViolationReport(each: 10));
             Assert.Empty(exchange.WriteAttempts);
             AssertFaultMixServed(exchange);
-            AssertNoSecretLogged(logs, crashedOutput, accounts);
+            AssertNoSecretLogged(logs, _crashedOutput, accounts);
             Assert.All(failovers, failover => Assert.True(failover <= FailoverBar, $"failover took {failover.TotalSeconds:0.0} s (bar {FailoverBar.TotalSeconds:0} s)"));
         }
         finally
@@ -192,7 +192,7 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
 
         // DisposeAsync kills the process tree (SIGKILL): no shutdown, nothing announced to the cluster.
         var took = await FailoverAsync(cluster, database, accounts, placement, "the silo process", OnProcess, () => process.DisposeAsync().AsTask());
-        crashedOutput = process.Output;
+        _crashedOutput = process.Output;
         return took;
     }
 
@@ -371,14 +371,14 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
         Say($"valid fills served {fills} (self-trade pairs {selfTrades}), invalid rows served {flow.InvalidRows.Count}");
         Say($"userTrades requests {requests.Count}, faults injected {requests.Count(request => request.Fault is not null)}: {string.Join(", ", faults)}");
         var events = new[] { "FILL_CURSOR_SAVE_ERROR", "FILL_CURSOR_SAVE_CONFLICT", "FILL_CURSOR_REJECTED_NON_MONOTONIC", "FILL_CURSOR_LOAD_ERROR" }
-            .Select(name => $"{name} {logs.Event(name).Count() + crashedOutput.Split('\n').Count(line => line.Contains(name, StringComparison.Ordinal))}");
+            .Select(name => $"{name} {logs.Event(name).Count() + _crashedOutput.Split('\n').Count(line => line.Contains(name, StringComparison.Ordinal))}");
         Say($"ingest events: {string.Join(", ", events)}");
         Say($"failover seconds: {string.Join(", ", failovers.Select(failover => failover.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))}");
-        Say($"samples: aggregate {monitor.AggregateSamples}, scrapes {monitor.ScrapeSamples}, stored state {monitor.StateSamples} ({monitor.SampleErrors.Count} failed while parts were down); log lines {logs.Lines.Count} captured, {crashedOutput.Split('\n').Length} from the silo process");
+        Say($"samples: aggregate {monitor.AggregateSamples}, scrapes {monitor.ScrapeSamples}, stored state {monitor.StateSamples} ({monitor.SampleErrors.Count} failed while parts were down); log lines {logs.Lines.Count} captured, {_crashedOutput.Split('\n').Length} from the silo process");
     }
 
     private void Say(string message) =>
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,6:0.0}s] {message}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,6:0.0}s] {message}"));
 
     /// <summary>A signature value as sent in a signed query: 64 lowercase hex digits (HMAC-SHA256, Binance docs).</summary>
     [GeneratedRegex("signature=[0-9a-fA-F]{16,}")]

@@ -27,16 +27,16 @@ public sealed class ChaosTradeFlow(FakeExchange exchange, IReadOnlyList<ChaosAcc
         ("maker null", [("maker", "null")]),
     ];
 
-    private readonly Dictionary<(string Key, string Symbol), long> lastIds = [];
-    private readonly List<InjectedInvalidRow> invalidRows = [];
-    private readonly Random random = new(plan.Seed);
-    private readonly CancellationTokenSource stop = new();
-    private Task? running;
-    private int batches;
+    private readonly Dictionary<(string Key, string Symbol), long> _lastIds = [];
+    private readonly List<InjectedInvalidRow> _invalidRows = [];
+    private readonly Random _random = new(plan.Seed);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _running;
+    private int _batches;
 
-    public IReadOnlyList<InjectedInvalidRow> InvalidRows => invalidRows;
+    public IReadOnlyList<InjectedInvalidRow> InvalidRows => _invalidRows;
 
-    public int Batches => batches;
+    public int Batches => _batches;
 
     /// <summary>Some history per (account, symbol) before the cluster starts: the first polls bootstrap by time window.</summary>
     public void AddHistory(int tradesPerSymbol)
@@ -50,15 +50,15 @@ public sealed class ChaosTradeFlow(FakeExchange exchange, IReadOnlyList<ChaosAcc
         }
     }
 
-    public void Start() => running = Task.Run(RunAsync);
+    public void Start() => _running = Task.Run(RunAsync);
 
     /// <summary>Stops the flow; returns once no further row will be added.</summary>
     public async Task StopAsync()
     {
-        await stop.CancelAsync();
-        if (running is not null)
+        await _stop.CancelAsync();
+        if (_running is not null)
         {
-            await running;
+            await _running;
         }
     }
 
@@ -67,15 +67,15 @@ public sealed class ChaosTradeFlow(FakeExchange exchange, IReadOnlyList<ChaosAcc
         using var ticker = new PeriodicTimer(plan.TradeEvery);
         while (await WaitAsync(ticker))
         {
-            var account = accounts[random.Next(accounts.Count)];
-            var symbol = plan.Symbols[random.Next(plan.Symbols.Count)];
-            if (++batches % plan.InvalidRowEvery == 0)
+            var account = accounts[_random.Next(accounts.Count)];
+            var symbol = plan.Symbols[_random.Next(plan.Symbols.Count)];
+            if (++_batches % plan.InvalidRowEvery == 0)
             {
                 AddInvalidRow(account, symbol);
             }
             else
             {
-                Generate(account, symbol, 1 + random.Next(5));
+                Generate(account, symbol, 1 + _random.Next(5));
             }
         }
     }
@@ -84,7 +84,7 @@ public sealed class ChaosTradeFlow(FakeExchange exchange, IReadOnlyList<ChaosAcc
     {
         try
         {
-            return await ticker.WaitForNextTickAsync(stop.Token);
+            return await ticker.WaitForNextTickAsync(_stop.Token);
         }
         catch (OperationCanceledException)
         {
@@ -94,20 +94,20 @@ public sealed class ChaosTradeFlow(FakeExchange exchange, IReadOnlyList<ChaosAcc
 
     private void Generate(ChaosAccount account, string symbol, int count)
     {
-        var seed = unchecked((plan.Seed * 100_003) + batches);
+        var seed = unchecked((plan.Seed * 100_003) + _batches);
         var created = exchange.GenerateTrades(account.ApiKey, symbol, count, seed, SelfTradePairFraction, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        lastIds[(account.ApiKey, symbol)] = created.Max(trade => trade.Id);
+        _lastIds[(account.ApiKey, symbol)] = created.Max(trade => trade.Id);
     }
 
     private void AddInvalidRow(ChaosAccount account, string symbol)
     {
-        var id = lastIds[(account.ApiKey, symbol)] + 1;
-        var (defect, replace) = Defects[invalidRows.Count % Defects.Length];
+        var id = _lastIds[(account.ApiKey, symbol)] + 1;
+        var (defect, replace) = Defects[_invalidRows.Count % Defects.Length];
         var row = RowCatalogue.Row([("symbol", $"\"{symbol}\""), .. replace])
             .Replace("{ID}", id.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{TIME}", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         exchange.AddRawRow(account.ApiKey, symbol, id, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), row);
-        lastIds[(account.ApiKey, symbol)] = id;
-        invalidRows.Add(new InjectedInvalidRow(account.Id, symbol, id, defect));
+        _lastIds[(account.ApiKey, symbol)] = id;
+        _invalidRows.Add(new InjectedInvalidRow(account.Id, symbol, id, defect));
     }
 }

@@ -8,33 +8,33 @@ namespace Grinder.Tests.Infrastructure;
 /// </summary>
 public sealed class Disruptions
 {
-    private int active;
-    private int edges;
+    private int _active;
+    private int _edges;
 
     /// <summary>Begins a disruption; disposing the result ends it.</summary>
     public IDisposable Begin()
     {
-        Interlocked.Increment(ref active);
-        Interlocked.Increment(ref edges);
+        Interlocked.Increment(ref _active);
+        Interlocked.Increment(ref _edges);
         return new End(this);
     }
 
     /// <summary>Taken before a sample, for <see cref="Overlapped"/> after it.</summary>
-    public (int Edges, bool Active) Mark() => (Volatile.Read(ref edges), Volatile.Read(ref active) > 0);
+    public (int Edges, bool Active) Mark() => (Volatile.Read(ref _edges), Volatile.Read(ref _active) > 0);
 
     /// <summary>Whether a sample that began at <paramref name="mark"/> and ended now overlapped a disruption.</summary>
-    public bool Overlapped((int Edges, bool Active) mark) => mark.Active || Volatile.Read(ref active) > 0 || Volatile.Read(ref edges) != mark.Edges;
+    public bool Overlapped((int Edges, bool Active) mark) => mark.Active || Volatile.Read(ref _active) > 0 || Volatile.Read(ref _edges) != mark.Edges;
 
     private sealed class End(Disruptions owner) : IDisposable
     {
-        private int ended;
+        private int _ended;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref ended, 1) == 0)
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
             {
-                Interlocked.Decrement(ref owner.active);
-                Interlocked.Increment(ref owner.edges);
+                Interlocked.Decrement(ref owner._active);
+                Interlocked.Increment(ref owner._edges);
             }
         }
     }

@@ -8,10 +8,10 @@ namespace Grinder.Tests.Infrastructure;
 /// </summary>
 public sealed class HeldWriteStorage(IGrainStorage inner, string watchedState) : IGrainStorage
 {
-    private readonly Lock gate = new();
-    private (TaskCompletionSource Started, TaskCompletionSource Release)? armed;
-    private TaskCompletionSource? holding;
-    private (Exception Error, TaskCompletionSource Failed)? failNext;
+    private readonly Lock _gate = new();
+    private (TaskCompletionSource Started, TaskCompletionSource Release)? _armed;
+    private TaskCompletionSource? _holding;
+    private (Exception Error, TaskCompletionSource Failed)? _failNext;
 
     /// <summary>The real provider underneath, for reading and writing as another writer would.</summary>
     public IGrainStorage Inner => inner;
@@ -19,10 +19,10 @@ public sealed class HeldWriteStorage(IGrainStorage inner, string watchedState) :
     /// <summary>The next write of the watched state waits until <see cref="Release"/>; the returned task completes when it begins. Later writes pass.</summary>
     public Task HoldNextWrite()
     {
-        lock (gate)
+        lock (_gate)
         {
             var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            armed = (started, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            _armed = (started, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             return started.Task;
         }
     }
@@ -30,22 +30,22 @@ public sealed class HeldWriteStorage(IGrainStorage inner, string watchedState) :
     /// <summary>Lets the held write (or, if none has begun, the next one) go on to the real provider.</summary>
     public void Release()
     {
-        lock (gate)
+        lock (_gate)
         {
-            holding?.TrySetResult();
-            holding = null;
-            armed?.Release.TrySetResult();
-            armed = null;
+            _holding?.TrySetResult();
+            _holding = null;
+            _armed?.Release.TrySetResult();
+            _armed = null;
         }
     }
 
     /// <summary>The next write of the watched state throws <paramref name="error"/> without reaching the real provider; the returned task completes when it has.</summary>
     public Task FailNextWrite(Exception error)
     {
-        lock (gate)
+        lock (_gate)
         {
             var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            failNext = (error, failed);
+            _failNext = (error, failed);
             return failed.Task;
         }
     }
@@ -63,14 +63,14 @@ public sealed class HeldWriteStorage(IGrainStorage inner, string watchedState) :
 
         Task? wait = null;
         (Exception Error, TaskCompletionSource Failed)? fail;
-        lock (gate)
+        lock (_gate)
         {
-            fail = failNext;
-            failNext = null;
-            if (fail is null && armed is { } hold)
+            fail = _failNext;
+            _failNext = null;
+            if (fail is null && _armed is { } hold)
             {
-                armed = null;
-                holding = hold.Release;
+                _armed = null;
+                _holding = hold.Release;
                 wait = hold.Release.Task;
                 hold.Started.TrySetResult();
             }

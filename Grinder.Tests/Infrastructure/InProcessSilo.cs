@@ -12,11 +12,11 @@ namespace Grinder.Tests.Infrastructure;
 /// </summary>
 public sealed class InProcessSilo : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private InProcessSilo(WebApplication app, Uri baseUrl)
     {
-        this.app = app;
+        _app = app;
         BaseUrl = baseUrl;
         Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -25,9 +25,9 @@ public sealed class InProcessSilo : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public IServiceProvider Services => app.Services;
+    public IServiceProvider Services => _app.Services;
 
-    public IGrainFactory Grains => app.Services.GetRequiredService<IGrainFactory>();
+    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>Scrapes <c>/metrics</c> over HTTP and checks the label contract (see <see cref="MetricsScrape"/>).</summary>
     public Task<IReadOnlyList<MetricSample>> ScrapeAsync(params string[] mustNotContain) => MetricsScrape.ScrapeAsync(Http, mustNotContain);
@@ -89,7 +89,7 @@ public sealed class InProcessSilo : IAsyncDisposable
     public async Task StopAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await app.StopAsync(timeout.Token);
+        await _app.StopAsync(timeout.Token);
     }
 
     public async ValueTask DisposeAsync()
@@ -101,7 +101,7 @@ public sealed class InProcessSilo : IAsyncDisposable
         }
         finally
         {
-            await app.DisposeAsync();
+            await _app.DisposeAsync();
         }
     }
 }

@@ -9,13 +9,13 @@ public sealed record CapturedLog(string Category, LogLevel Level, string? EventN
 /// <summary>A logger provider that keeps every line, so tests can assert on log events and prove no secret is ever logged.</summary>
 public sealed class LogCapture : ILoggerProvider
 {
-    private readonly ConcurrentQueue<CapturedLog> lines = new();
+    private readonly ConcurrentQueue<CapturedLog> _lines = new();
 
-    public IReadOnlyCollection<CapturedLog> Lines => lines;
+    public IReadOnlyCollection<CapturedLog> Lines => _lines;
 
-    public IEnumerable<CapturedLog> Event(string eventName) => lines.Where(line => line.EventName == eventName);
+    public IEnumerable<CapturedLog> Event(string eventName) => _lines.Where(line => line.EventName == eventName);
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
     public void Dispose()
     {

@@ -12,19 +12,19 @@ namespace Grinder.Tests.Infrastructure;
 /// <param name="mayVanish">Series allowed to go missing, e.g. the all-<c>none</c> placeholder of a family that has no real series yet.</param>
 public sealed class MonotonicCounters(string where, Func<string, bool>? mayVanish = null)
 {
-    private readonly Dictionary<string, decimal> highest = new(StringComparer.Ordinal);
-    private readonly List<string> violations = [];
-    private readonly Lock gate = new();
-    private int samples;
+    private readonly Dictionary<string, decimal> _highest = new(StringComparer.Ordinal);
+    private readonly List<string> _violations = [];
+    private readonly Lock _gate = new();
+    private int _samples;
 
     /// <summary>Every violation so far, as "time where series: before -> after" or "time where: no sample (why)".</summary>
     public IReadOnlyList<string> Violations
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return [.. violations];
+                return [.. _violations];
             }
         }
     }
@@ -34,43 +34,43 @@ public sealed class MonotonicCounters(string where, Func<string, bool>? mayVanis
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return [.. highest.Keys];
+                return [.. _highest.Keys];
             }
         }
     }
 
     /// <summary>Samples observed (failed ones not included).</summary>
-    public int Samples => Volatile.Read(ref samples);
+    public int Samples => Volatile.Read(ref _samples);
 
     public void Observe(IReadOnlyDictionary<string, decimal> sample)
     {
         ArgumentNullException.ThrowIfNull(sample);
         var at = Now();
-        lock (gate)
+        lock (_gate)
         {
-            foreach (var (series, before) in highest)
+            foreach (var (series, before) in _highest)
             {
                 if (!sample.TryGetValue(series, out var now))
                 {
                     if (mayVanish?.Invoke(series) != true)
                     {
-                        violations.Add($"{at} {where} {series}: {before} -> gone");
+                        _violations.Add($"{at} {where} {series}: {before} -> gone");
                     }
                 }
                 else if (now < before)
                 {
-                    violations.Add($"{at} {where} {series}: {before} -> {now}");
+                    _violations.Add($"{at} {where} {series}: {before} -> {now}");
                 }
             }
 
             foreach (var (series, value) in sample)
             {
-                highest[series] = highest.TryGetValue(series, out var before) ? Math.Max(before, value) : value;
+                _highest[series] = _highest.TryGetValue(series, out var before) ? Math.Max(before, value) : value;
             }
 
-            samples++;
+            _samples++;
         }
     }
 
@@ -78,9 +78,9 @@ public sealed class MonotonicCounters(string where, Func<string, bool>? mayVanis
     public void Failed(string why)
     {
         var at = Now();
-        lock (gate)
+        lock (_gate)
         {
-            violations.Add($"{at} {where}: no sample ({why})");
+            _violations.Add($"{at} {where}: no sample ({why})");
         }
     }
 

@@ -12,36 +12,36 @@ namespace Grinder.Tests.Infrastructure;
 public sealed class PostgresClusterFixture : IAsyncLifetime
 {
     private const string ConnectionStringKey = "GrinderTests:Postgres";
-    private PostgresDatabase? database;
-    private TestCluster? cluster;
+    private PostgresDatabase? _database;
+    private TestCluster? _cluster;
 
-    public PostgresDatabase Database => database ?? throw new InvalidOperationException("The fixture is not initialised.");
+    public PostgresDatabase Database => _database ?? throw new InvalidOperationException("The fixture is not initialised.");
 
-    public TestCluster Cluster => cluster ?? throw new InvalidOperationException("The fixture is not initialised.");
+    public TestCluster Cluster => _cluster ?? throw new InvalidOperationException("The fixture is not initialised.");
 
     public async Task InitializeAsync()
     {
-        database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
+        _database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
         var builder = new TestClusterBuilder(initialSilosCount: 2);
         builder.Options.UseTestClusterMembership = false;
-        builder.Properties[ConnectionStringKey] = database.ConnectionString;
+        builder.Properties[ConnectionStringKey] = _database.ConnectionString;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
-        cluster = builder.Build();
-        await cluster.DeployAsync();
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
     }
 
     public async Task DisposeAsync()
     {
-        if (cluster is not null)
+        if (_cluster is not null)
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await _cluster.StopAllSilosAsync();
+            await _cluster.DisposeAsync();
         }
 
-        if (database is not null)
+        if (_database is not null)
         {
-            await database.DisposeAsync();
+            await _database.DisposeAsync();
         }
     }
 

@@ -8,11 +8,11 @@ namespace Grinder.Tests.Infrastructure;
 /// </summary>
 public sealed class PostgresDatabase : IAsyncDisposable
 {
-    private readonly PostgresServer server;
+    private readonly PostgresServer _server;
 
     internal PostgresDatabase(PostgresServer server, string name, string appRole, string connectionString, string adminConnectionString)
     {
-        this.server = server;
+        _server = server;
         Name = name;
         AppRole = appRole;
         ConnectionString = connectionString;
@@ -76,5 +76,5 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public Task GrantGrainStorageAsync() => QueryAsync($"GRANT ALL ON TABLE grinder_grain_state TO {AppRole}");
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await server.DropDatabaseAsync(this);
+    public async ValueTask DisposeAsync() => await _server.DropDatabaseAsync(this);
 }

@@ -3,10 +3,10 @@ namespace Grinder.Tests.Infrastructure;
 /// <summary>Class fixture: one fresh, empty database per test class on the run's shared server.</summary>
 public sealed class PostgresDatabaseFixture : IAsyncLifetime
 {
-    private PostgresDatabase? database;
+    private PostgresDatabase? _database;
 
     /// <summary>The class's database.</summary>
-    public PostgresDatabase Database => database ?? throw new InvalidOperationException("The fixture is not initialised.");
+    public PostgresDatabase Database => _database ?? throw new InvalidOperationException("The fixture is not initialised.");
 
     /// <summary>The run's server, for tests that need further databases.</summary>
     public PostgresServer Server { get; private set; } = null!;
@@ -14,14 +14,14 @@ public sealed class PostgresDatabaseFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await PostgresServer.GetAsync();
-        database = await Server.CreateDatabaseAsync();
+        _database = await Server.CreateDatabaseAsync();
     }
 
     public async Task DisposeAsync()
     {
-        if (database is not null)
+        if (_database is not null)
         {
-            await database.DisposeAsync();
+            await _database.DisposeAsync();
         }
     }
 }

@@ -24,16 +24,16 @@ public sealed class PostgresServer
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
     private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
 
-    private readonly string? directory;
-    private readonly ConcurrentQueue<string> serverLog = new();
-    private readonly Func<Process>? launch;
-    private Process? process;
+    private readonly string? _directory;
+    private readonly ConcurrentQueue<string> _serverLog = new();
+    private readonly Func<Process>? _launch;
+    private Process? _process;
 
     private PostgresServer(string adminConnectionString, string? directory = null, Func<Process>? launch = null)
     {
         AdminConnectionString = adminConnectionString;
-        this.directory = directory;
-        this.launch = launch;
+        _directory = directory;
+        _launch = launch;
     }
 
     /// <summary>Connection string of a superuser-like role on the server's maintenance database.</summary>
@@ -60,7 +60,7 @@ public sealed class PostgresServer
     public async Task<TimeSpan> RestartAsync(PostgresDatabase database)
     {
         var down = Stopwatch.StartNew();
-        if (launch is null)
+        if (_launch is null)
         {
             await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false }.ConnectionString);
             await connection.OpenAsync();
@@ -86,10 +86,10 @@ public sealed class PostgresServer
     /// <summary>Stops a server from <see cref="StartDedicatedAsync"/> and removes its files; a server named by <see cref="EnvironmentVariable"/> is left alone.</summary>
     public async Task StopAsync()
     {
-        if (launch is not null)
+        if (_launch is not null)
         {
             await ShutdownAsync();
-            TryDeleteDirectory(directory!);
+            TryDeleteDirectory(_directory!);
         }
     }
 
@@ -226,18 +226,18 @@ public sealed class PostgresServer
 
     private void StartProcess()
     {
-        var started = launch!();
+        var started = _launch!();
         started.ErrorDataReceived += (_, e) => Remember(e.Data);
         started.OutputDataReceived += (_, e) => Remember(e.Data);
         started.BeginErrorReadLine();
         started.BeginOutputReadLine();
-        process = started;
+        _process = started;
     }
 
     /// <summary>Fast shutdown, then immediate shutdown (SIGQUIT) if the server is still up after <see cref="StopTimeout"/>.</summary>
     private async Task ShutdownAsync()
     {
-        var running = process!;
+        var running = _process!;
         foreach (var signal in new[] { SigInt, SigQuit })
         {
             if (running.HasExited)
@@ -245,7 +245,7 @@ public sealed class PostgresServer
                 break;
             }
 
-            if (PostmasterPid(Path.Combine(directory!, "data")) is { } pid)
+            if (PostmasterPid(Path.Combine(_directory!, "data")) is { } pid)
             {
                 _ = kill(pid, signal);
             }
@@ -273,7 +273,7 @@ public sealed class PostgresServer
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < StartTimeout)
         {
-            if (process!.HasExited)
+            if (_process!.HasExited)
             {
                 return false;
             }
@@ -301,17 +301,17 @@ public sealed class PostgresServer
             return;
         }
 
-        serverLog.Enqueue(line);
-        while (serverLog.Count > 200 && serverLog.TryDequeue(out _))
+        _serverLog.Enqueue(line);
+        while (_serverLog.Count > 200 && _serverLog.TryDequeue(out _))
         {
         }
     }
 
-    private string RecentLog() => string.Join('\n', serverLog);
+    private string RecentLog() => string.Join('\n', _serverLog);
 
     private void BeginShutdown()
     {
-        if (PostmasterPid(Path.Combine(directory!, "data")) is { } pid)
+        if (PostmasterPid(Path.Combine(_directory!, "data")) is { } pid)
         {
             _ = kill(pid, SigInt);
         }
@@ -319,13 +319,13 @@ public sealed class PostgresServer
 
     private void StopAfterFailedStart()
     {
-        if (!process!.HasExited)
+        if (!_process!.HasExited)
         {
             BeginShutdown();
-            if (!process.WaitForExit(StopTimeout))
+            if (!_process.WaitForExit(StopTimeout))
             {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(StopTimeout);
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(StopTimeout);
             }
         }
     }

@@ -6,30 +6,30 @@ namespace Grinder.Tests.Infrastructure;
 /// <summary>The silo as a real child process (<c>dotnet Grinder.Silo.dll</c>), for start-up, signal and exit-code behaviour.</summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
-    private readonly Process process;
-    private readonly StringBuilder output = new();
-    private readonly object sync = new();
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly object _sync = new();
 
     private SiloProcess(Process process)
     {
-        this.process = process;
+        _process = process;
     }
 
     public string Output
     {
         get
         {
-            lock (sync)
+            lock (_sync)
             {
-                return output.ToString();
+                return _output.ToString();
             }
         }
     }
 
-    public int? ExitCode => process.HasExited ? process.ExitCode : null;
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>The silo's process id (the dotnet host runs the silo itself), for /proc readings.</summary>
-    public int Pid => process.Id;
+    public int Pid => _process.Id;
 
     public static SiloProcess Start(IDictionary<string, string?> environment, params string[] args)
     {
@@ -73,29 +73,29 @@ public sealed class SiloProcess : IAsyncDisposable
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancellation = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cancellation.Token);
-        return process.ExitCode;
+        await _process.WaitForExitAsync(cancellation.Token);
+        return _process.ExitCode;
     }
 
     /// <summary>Sends SIGTERM, as <c>docker stop</c> or systemd would.</summary>
     public void Terminate()
     {
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             kill.WaitForExit();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
         }
 
-        process.Dispose();
+        _process.Dispose();
     }
 
     private void Append(string? line)
@@ -105,9 +105,9 @@ public sealed class SiloProcess : IAsyncDisposable
             return;
         }
 
-        lock (sync)
+        lock (_sync)
         {
-            output.AppendLine(line);
+            _output.AppendLine(line);
         }
     }
 }

@@ -16,20 +16,20 @@ public interface ITickProbeGrain : IGrainWithStringKey
 /// <inheritdoc cref="ITickProbeGrain"/>
 public sealed class TickProbeGrain : Grain, ITickProbeGrain
 {
-    private IGrainTimer? timer;
-    private int ticks;
+    private IGrainTimer? _timer;
+    private int _ticks;
 
     public Task StartAsync(TimeSpan period)
     {
-        timer ??= this.RegisterGrainTimer(
+        _timer ??= this.RegisterGrainTimer(
             () =>
             {
-                ticks++;
+                _ticks++;
                 return Task.CompletedTask;
             },
             new GrainTimerCreationOptions(period, period) { KeepAlive = true });
         return Task.CompletedTask;
     }
 
-    public Task<int> GetTicksAsync() => Task.FromResult(ticks);
+    public Task<int> GetTicksAsync() => Task.FromResult(_ticks);
 }

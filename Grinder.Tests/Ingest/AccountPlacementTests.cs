@@ -18,7 +18,7 @@ namespace Grinder.Tests.Ingest;
 /// </summary>
 public sealed class AccountPlacementTests(ITestOutputHelper output)
 {
-    private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
     private const int Accounts = 20;
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(90);
@@ -170,7 +170,7 @@ public sealed class AccountPlacementTests(ITestOutputHelper output)
         }
     }
 
-    private void Say(string what) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0.0}s] {what}"));
+    private void Say(string what) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,5:0.0}s] {what}"));
 
     private static Task<Dictionary<string, SiloAddress>> OnTheirOwnersAsync(TestCluster cluster, IReadOnlyDictionary<string, IFillIngestGrain> grains, string what) =>
         Activations.OnTheirOwnersAsync(cluster, [.. grains.Keys], Settle, what);

@@ -21,8 +21,8 @@ public class IngestClusterFixture : IAsyncLifetime
     public const int AccountCount = 21;
     public static readonly string[] Symbols = ["BTCUSDT", "ETHUSDT"];
     private static readonly ConcurrentDictionary<string, LogCapture> Captures = new();
-    private readonly string id = Guid.NewGuid().ToString("N");
-    private int nextAccount;
+    private readonly string _id = Guid.NewGuid().ToString("N");
+    private int _nextAccount;
 
     public FakeExchange Exchange { get; private set; } = null!;
 
@@ -46,7 +46,7 @@ public class IngestClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Captures[id] = Logs;
+        Captures[_id] = Logs;
         // Eight accounts on two clusters polling every second would exceed Binance's real 2,400/min weight; the
         // governor's behaviour at the limit has its own tests, here the limit only must not slow ticks down.
         Exchange = await FakeExchange.StartAsync(ExchangeOptions());
@@ -56,7 +56,7 @@ public class IngestClusterFixture : IAsyncLifetime
             Exchange.AddAccount(KeyOf(AccountName(index)), SecretOf(AccountName(index)));
         }
 
-        Cluster = await StartClusterAsync(Database.ConnectionString, clusterId: "ingest-" + id[..8], silos: 2);
+        Cluster = await StartClusterAsync(Database.ConnectionString, clusterId: "ingest-" + _id[..8], silos: 2);
     }
 
     protected virtual FakeExchangeOptions ExchangeOptions() => new() { WeightLimitPerMinute = 1_000_000 };
@@ -64,7 +64,7 @@ public class IngestClusterFixture : IAsyncLifetime
     /// <summary>Hands out an account no other test uses.</summary>
     public string TakeAccount()
     {
-        var index = Interlocked.Increment(ref nextAccount) - 1;
+        var index = Interlocked.Increment(ref _nextAccount) - 1;
         if (index >= AccountCount)
         {
             throw new InvalidOperationException($"IngestClusterFixture has only {AccountCount} accounts; raise AccountCount");
@@ -101,7 +101,7 @@ public class IngestClusterFixture : IAsyncLifetime
 
     /// <summary>Another cluster (own cluster id, same service id and database): a second activation of every account.</summary>
     public Task<TestCluster> StartClusterAsync(string connectionString, string clusterId, int silos) =>
-        StartClusterAsync(connectionString, clusterId, silos, Exchange.BaseUrl, [.. Enumerable.Range(0, AccountCount).Select(AccountName)], id, Settings);
+        StartClusterAsync(connectionString, clusterId, silos, Exchange.BaseUrl, [.. Enumerable.Range(0, AccountCount).Select(AccountName)], _id, Settings);
 
     public async Task DisposeAsync()
     {
@@ -109,7 +109,7 @@ public class IngestClusterFixture : IAsyncLifetime
         await Cluster.DisposeAsync();
         await Database.DisposeAsync();
         await Exchange.DisposeAsync();
-        Captures.TryRemove(id, out _);
+        Captures.TryRemove(_id, out _);
     }
 
     private string AccountName(int index) => Prefix + index.ToString("00", CultureInfo.InvariantCulture);

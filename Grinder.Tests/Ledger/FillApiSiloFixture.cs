@@ -14,7 +14,7 @@ public sealed class FillApiSiloFixture : IAsyncLifetime
 {
     public const int AlphaRows = 1234;
 
-    private readonly TempDirectory data = new();
+    private readonly TempDirectory _data = new();
 
     public InProcessSilo Silo { get; private set; } = null!;
 
@@ -24,7 +24,7 @@ public sealed class FillApiSiloFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = new Dictionary<string, string?> { ["GRINDER_DATA_DIR"] = data.Path };
+        var settings = new Dictionary<string, string?> { ["GRINDER_DATA_DIR"] = _data.Path };
         foreach (var (id, index) in new[] { ("alpha", 0), ("beta", 1), ("empty", 2) })
         {
             settings[$"Grinder:Accounts:{index}:Id"] = id;
@@ -72,6 +72,6 @@ public sealed class FillApiSiloFixture : IAsyncLifetime
             await Silo.DisposeAsync();
         }
 
-        data.Dispose();
+        _data.Dispose();
     }
 }

@@ -12,7 +12,7 @@ namespace Grinder.Tests.Ledger;
 /// </summary>
 public abstract class FillLedgerContractTests : IAsyncLifetime
 {
-    private readonly List<IFillLedger> opened = [];
+    private readonly List<IFillLedger> _opened = [];
 
     protected string Account { get; } = "acct" + Guid.NewGuid().ToString("N")[..12];
 
@@ -31,7 +31,7 @@ public abstract class FillLedgerContractTests : IAsyncLifetime
 
     public virtual async Task DisposeAsync()
     {
-        foreach (var ledger in opened.Distinct())
+        foreach (var ledger in _opened.Distinct())
         {
             await CloseAsync(ledger);
         }
@@ -501,7 +501,7 @@ public abstract class FillLedgerContractTests : IAsyncLifetime
         var before = await Ledger.AppendAsync(Batch(Account, FillFeeder.Rescan, trades), CancellationToken.None);
         var rowsBefore = await Ledger.AllAsync(Account);
         await CloseAsync(Ledger);
-        opened.Remove(Ledger);
+        _opened.Remove(Ledger);
 
         var reopened = await TrackAsync(OpenAsync());
         var totals = await reopened.GetTotalsAsync(Account, CancellationToken.None);
@@ -547,7 +547,7 @@ public abstract class FillLedgerContractTests : IAsyncLifetime
     private async Task<IFillLedger> TrackAsync(Task<IFillLedger> opening)
     {
         var ledger = await opening;
-        opened.Add(ledger);
+        _opened.Add(ledger);
         return ledger;
     }
 }

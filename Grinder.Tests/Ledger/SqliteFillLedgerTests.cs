@@ -10,10 +10,10 @@ namespace Grinder.Tests.Ledger;
 /// <summary>The ledger contract on a real SQLite file in a temp directory; reopening opens the same file anew.</summary>
 public sealed class SqliteFillLedgerTests : FillLedgerContractTests, IDisposable
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempDirectory _directory = new();
 
     protected override Task<IFillLedger> OpenAsync() =>
-        Task.FromResult<IFillLedger>(new SqliteFillLedger(directory.Path, NullLogger<SqliteFillLedger>.Instance));
+        Task.FromResult<IFillLedger>(new SqliteFillLedger(_directory.Path, NullLogger<SqliteFillLedger>.Instance));
 
     // One writer per file by design: a second activation in the same silo shares the silo's ledger instance.
     protected override Task<IFillLedger> OpenSecondWriterAsync() => Task.FromResult(Ledger);
@@ -24,7 +24,7 @@ public sealed class SqliteFillLedgerTests : FillLedgerContractTests, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose() => _directory.Dispose();
 
     [Fact]
     public async Task Ledger_file_is_in_wal_mode_with_amounts_stored_as_text()
@@ -32,7 +32,7 @@ public sealed class SqliteFillLedgerTests : FillLedgerContractTests, IDisposable
         await Ledger.AppendAsync(Batch(Account, FillFeeder.Poll,
             Trade("BTCUSDT", 1, price: "97000.12345678", qty: "0.00000001", commission: "-0.00000001")), CancellationToken.None);
 
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(directory.Path, "ledger.db")};Mode=ReadOnly;Pooling=False");
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory.Path, "ledger.db")};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = """
@@ -53,7 +53,7 @@ public sealed class SqliteFillLedgerTests : FillLedgerContractTests, IDisposable
     public void Ledger_refuses_a_file_written_by_a_newer_schema()
     {
         ((SqliteFillLedger)Ledger).Dispose();
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(directory.Path, "ledger.db")};Pooling=False"))
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_directory.Path, "ledger.db")};Pooling=False"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
@@ -61,7 +61,7 @@ public sealed class SqliteFillLedgerTests : FillLedgerContractTests, IDisposable
             command.ExecuteNonQuery();
         }
 
-        var error = Assert.Throws<InvalidOperationException>(() => new SqliteFillLedger(directory.Path, NullLogger<SqliteFillLedger>.Instance));
+        var error = Assert.Throws<InvalidOperationException>(() => new SqliteFillLedger(_directory.Path, NullLogger<SqliteFillLedger>.Instance));
         Assert.Contains("newer version", error.Message);
     }
 }

@@ -1,5 +1,5 @@
-using Grinder.Grains.Metrics;
 using Grinder.Grains.Binance;
+using Grinder.Grains.Metrics;
 
 namespace Grinder.Tests.Metrics;
 

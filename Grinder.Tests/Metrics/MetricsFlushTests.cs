@@ -21,23 +21,23 @@ public sealed class MetricsFlushTests : IAsyncLifetime
     private const string StateName = "metrics";
     private static readonly TimeSpan Answer = TimeSpan.FromSeconds(20);
     private static readonly ConcurrentDictionary<string, (string Directory, HeldWriteStorage? Device)> Silos = new();
-    private readonly string id = Guid.NewGuid().ToString("N");
-    private readonly TempDirectory data = new();
-    private TestCluster cluster = null!;
+    private readonly string _id = Guid.NewGuid().ToString("N");
+    private readonly TempDirectory _data = new();
+    private TestCluster _cluster = null!;
 
-    private HeldWriteStorage Device => Silos[id].Device!;
+    private HeldWriteStorage Device => Silos[_id].Device!;
 
-    private IFillMetricsGrain Metrics => cluster.Client.GetGrain<IFillMetricsGrain>(0);
+    private IFillMetricsGrain Metrics => _cluster.Client.GetGrain<IFillMetricsGrain>(0);
 
     public async Task InitializeAsync()
     {
-        Silos[id] = (data.Path, null);
+        Silos[_id] = (_data.Path, null);
         var builder = new TestClusterBuilder(1);
-        builder.Properties["GrinderTests:Silo"] = id;
+        builder.Properties["GrinderTests:Silo"] = _id;
         builder.Properties["Grinder:Metrics:FlushInterval"] = "00:00:00.200";
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        cluster = builder.Build();
-        await cluster.DeployAsync();
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
 
         // The storage provider is created when first used: activating the grain makes the device exist.
         await Metrics.GetAggregateAsync();
@@ -45,11 +45,11 @@ public sealed class MetricsFlushTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Silos[id].Device?.Release();
-        await cluster.StopAllSilosAsync();
-        await cluster.DisposeAsync();
-        Silos.TryRemove(id, out _);
-        data.Dispose();
+        Silos[_id].Device?.Release();
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+        Silos.TryRemove(_id, out _);
+        _data.Dispose();
     }
 
     [Fact]

@@ -13,13 +13,13 @@ namespace Grinder.Tests.Silo;
 public sealed class FileGrainStorageTests : IDisposable
 {
     private static readonly GrainId Grain = GrainId.Create("fillmetrics", "acct-main");
-    private readonly TempDirectory directory = new();
-    private readonly ServiceProvider services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+    private readonly TempDirectory _directory = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddSerializer().BuildServiceProvider();
 
     public void Dispose()
     {
-        services.Dispose();
-        directory.Dispose();
+        _services.Dispose();
+        _directory.Dispose();
     }
 
     [Fact]
@@ -149,9 +149,9 @@ public sealed class FileGrainStorageTests : IDisposable
 
     private FileGrainStorage CreateStorage() => new(
         GrinderStorage.Name,
-        directory.Path,
+        _directory.Path,
         new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions())),
-        services.GetRequiredService<IActivatorProvider>(),
+        _services.GetRequiredService<IActivatorProvider>(),
         NullLogger<FileGrainStorage>.Instance);
 
     private static GrainState<FillMetricsState> NewState(long version, long polls)

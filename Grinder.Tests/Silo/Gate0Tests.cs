@@ -8,24 +8,24 @@ namespace Grinder.Tests.Silo;
 /// <summary>A silo in local mode with ingest off answers the runbook's Gate 0 and serves health and dashboard.</summary>
 public sealed class Gate0Tests : IAsyncLifetime
 {
-    private readonly TempDirectory data = new();
-    private InProcessSilo silo = null!;
+    private readonly TempDirectory _data = new();
+    private InProcessSilo _silo = null!;
 
     public async Task InitializeAsync()
     {
-        silo = await InProcessSilo.StartAsync(new Dictionary<string, string?> { ["GRINDER_DATA_DIR"] = data.Path });
+        _silo = await InProcessSilo.StartAsync(new Dictionary<string, string?> { ["GRINDER_DATA_DIR"] = _data.Path });
     }
 
     public async Task DisposeAsync()
     {
-        await silo.DisposeAsync();
-        data.Dispose();
+        await _silo.DisposeAsync();
+        _data.Dispose();
     }
 
     [Fact]
     public async Task Metrics_show_the_gate0_placeholders_in_text_format_0_0_4()
     {
-        using var response = await silo.Http.GetAsync("metrics");
+        using var response = await _silo.Http.GetAsync("metrics");
         var body = await response.Content.ReadAsStringAsync();
         MetricsScrape.Check(body);
 
@@ -46,7 +46,7 @@ public sealed class Gate0Tests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
         request.Headers.TryAddWithoutValidation("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
-        using var response = await silo.Http.SendAsync(request);
+        using var response = await _silo.Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.StartsWith("application/openmetrics-text", response.Content.Headers.ContentType!.ToString());
@@ -57,7 +57,7 @@ public sealed class Gate0Tests : IAsyncLifetime
     [Fact]
     public async Task Healthz_is_200_json_with_storage_and_cluster_checks()
     {
-        using var response = await silo.Http.GetAsync("healthz");
+        using var response = await _silo.Http.GetAsync("healthz");
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -70,7 +70,7 @@ public sealed class Gate0Tests : IAsyncLifetime
     [Fact]
     public async Task Dashboard_is_served_to_loopback_clients()
     {
-        using var response = await silo.Http.GetAsync("dashboard/");
+        using var response = await _silo.Http.GetAsync("dashboard/");
         var body = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("<html", body, StringComparison.OrdinalIgnoreCase);
@@ -79,13 +79,13 @@ public sealed class Gate0Tests : IAsyncLifetime
     [Fact]
     public async Task Reported_counters_show_real_labels_and_drop_the_placeholder()
     {
-        await silo.Grains.GetGrain<IFillMetricsGrain>(0).ReportAsync(new AccountSnapshot(
+        await _silo.Grains.GetGrain<IFillMetricsGrain>(0).ReportAsync(new AccountSnapshot(
             "acct-gate0", "reconcile", 1,
             new Dictionary<string, FillTotals> { ["buy|taker"] = new(42, 12345.67m, 4.93m, 0m) },
             120, new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = 1 },
             new Dictionary<string, long> { ["ok"] = 120 }, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), true));
 
-        var text = await silo.Http.GetStringAsync("metrics");
+        var text = await _silo.Http.GetStringAsync("metrics");
         MetricsScrape.Check(text);
         var lines = text.Split('\n');
 

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using Grinder.Grains.Logging;
+using Microsoft.Extensions.Logging;
 
 namespace Grinder.Grains.Binance.Stream;
 
