@@ -46,8 +46,10 @@ public sealed class FillIngestGrain(
     ILogger<FillIngestGrain> logger) : Grain, IFillIngestGrain, IFillStreamSink
 {
     /// <summary>Most stream fills held for a retry while the ledger fails; beyond it REST reconciliation brings them.</summary>
-    private const int MaxLoggedRejects = 20;
     private const int MaxPendingStreamFills = 100_000;
+
+    /// <summary>Most newly quarantined rows logged one by one per poll; the rest are logged as a count.</summary>
+    private const int MaxLoggedRejects = 20;
 
     private const string StateName = "ingest";
     private const long ReportsPerSave = 1_000_000;
