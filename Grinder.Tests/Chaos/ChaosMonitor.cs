@@ -160,25 +160,46 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
         foreach (var row in rows)
         {
             var account = (string)row[0]!;
-            using var state = JsonDocument.Parse((string)row[1]!);
+            var json = (string)row[1]!;
+            using var state = JsonDocument.Parse(json);
             var root = state.RootElement;
-            series[$"{account} Polls"] = root.GetProperty("Polls").GetInt64();
-            series[$"{account} SaveCount"] = root.GetProperty("SaveCount").GetInt64();
-            foreach (var symbol in root.GetProperty("Symbols").EnumerateObject())
+
+            // The storage serializer leaves out members at their default (0, null, an empty map), so a missing member is its
+            // default; a state without its symbols map, or a cursor that is not an object, is a finding, quoted.
+            series[$"{account} Polls"] = Int64Or(root, "Polls", 0);
+            series[$"{account} SaveCount"] = Int64Or(root, "SaveCount", 0);
+            if (!root.TryGetProperty("Symbols", out var symbols) || symbols.ValueKind != JsonValueKind.Object)
             {
-                // A cursor that has not read a trade yet (bootstrapping by time window) has no id: it stands below every id.
-                var lastTradeId = symbol.Value.GetProperty("LastTradeId");
-                series[$"{account} {symbol.Name} LastTradeId"] = lastTradeId.ValueKind == JsonValueKind.Null ? -1 : lastTradeId.GetInt64();
-                series[$"{account} {symbol.Name} ReadHighWaterId"] = symbol.Value.TryGetProperty("ReadHighWaterId", out var readHigh) ? readHigh.GetInt64() : -1;
+                throw new InvalidDataException($"stored state of {account} has no Symbols map: {Quote(json)}");
             }
 
-            foreach (var bucket in root.GetProperty("Fills").EnumerateObject())
+            foreach (var symbol in symbols.EnumerateObject())
             {
-                series[$"{account} fills {bucket.Name}"] = bucket.Value.GetProperty("Count").GetInt64();
+                if (symbol.Value.ValueKind != JsonValueKind.Object || symbol.Value.TryGetProperty("$ref", out _))
+                {
+                    throw new InvalidDataException($"stored cursor {account} {symbol.Name} is not an object: {Quote(json)}");
+                }
+
+                // A cursor that has not read a trade yet (bootstrapping by time window) has no id: it stands below every id.
+                series[$"{account} {symbol.Name} LastTradeId"] = symbol.Value.TryGetProperty("LastTradeId", out var lastTradeId) && lastTradeId.ValueKind == JsonValueKind.Number ? lastTradeId.GetInt64() : -1;
+                series[$"{account} {symbol.Name} ReadHighWaterId"] = Int64Or(symbol.Value, "ReadHighWaterId", -1);
+            }
+
+            if (root.TryGetProperty("Fills", out var fills) && fills.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var bucket in fills.EnumerateObject())
+                {
+                    series[$"{account} fills {bucket.Name}"] = Int64Or(bucket.Value, "Count", 0);
+                }
             }
         }
 
         _stored.Observe(series);
         StateSamples++;
     }
+
+    private static long Int64Or(JsonElement element, string name, long missing) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : missing;
+
+    private static string Quote(string json) => json.Length <= 600 ? json : json[..600] + "...";
 }
