@@ -533,7 +533,7 @@ public sealed class FillIngestGrain(
             else
             {
                 // Rows above the position are the read's own; rows at or below it are what a re-scan recovers.
-                polled.AddRange(Recent.Unseen(result.Trades.Where(trade => cursor.LastTradeId is not { } last || trade.Id > last)));
+                polled.AddRange(Recent.Unseen(ReadPositions.Above(cursor, result.Trades)));
                 advanced[symbol] = ReadPositions.AdvanceByWindow(cursor, result, binance.Value.PageLimit, now);
                 if (result.Error is null)
                 {

@@ -114,6 +114,13 @@ public static class ReadPositions
             };
     }
 
+    /// <summary>The rows above <paramref name="cursor"/>'s position: a read's own, the complement of <see cref="PassedBy"/>.</summary>
+    public static IEnumerable<ParsedTrade> Above(SymbolCursor cursor, IEnumerable<ParsedTrade> trades)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        return cursor.LastTradeId is { } last ? trades.Where(trade => trade.Id > last) : trades;
+    }
+
     /// <summary>The rows of a re-scan at or below <paramref name="cursor"/>'s position: the only ones the primary read can have missed.</summary>
     public static IEnumerable<ParsedTrade> PassedBy(SymbolCursor cursor, IEnumerable<ParsedTrade> trades)
     {

@@ -206,6 +206,8 @@ public sealed class ReadPositionsTests
 
         Assert.Equal([10L, 11L], ReadPositions.PassedBy(new SymbolCursor(11, 0, null, false), rows).Select(t => t.Id));
         Assert.Empty(ReadPositions.PassedBy(SymbolCursor.Fresh(0), rows));
+        Assert.Equal([12L], ReadPositions.Above(new SymbolCursor(11, 0, null, false), rows).Select(t => t.Id));
+        Assert.Equal([10L, 11L, 12L], ReadPositions.Above(SymbolCursor.Fresh(0), rows).Select(t => t.Id));
     }
 
     [Fact]
