@@ -1,8 +1,11 @@
 namespace Grinder.Grains;
 
 /// <summary>
-/// Absolute counters of one account as of one saved grain state, reported to <see cref="IFillMetricsGrain"/>.
-/// Versions only grow; an older version than the one held is ignored, so a late report never takes a counter back.
+/// What one account has counted, reported to <see cref="IFillMetricsGrain"/>. Each counter is booked in exactly one place:
+/// fills in the ledger (<see cref="Fills"/>, <see cref="Recovered"/>), health counters either in the saved state (version
+/// <see cref="Version"/>) or, until a save carries them there, in the reporting activation's <see cref="Pending"/> part. The
+/// counter members (<see cref="Polls"/> to <see cref="AmountMismatches"/>) are the sum of both; the saved part is that sum
+/// minus <see cref="Pending"/>.
 /// </summary>
 /// <param name="AccountId">Account id: used inside the metrics grain only, never exported as a label.</param>
 /// <param name="Source">Metric label <c>source</c>: <c>reconcile</c> (real exchange) or <c>sim</c> (demo / paper trading).</param>
@@ -15,6 +18,9 @@ namespace Grinder.Grains;
 /// <param name="StreamExpected">The account runs a user data stream (ingest and stream on).</param>
 /// <param name="StreamEvents">Stream events by result: <c>recorded</c>, <c>duplicate</c>, <c>rejected</c>, <c>mismatch</c>.</param>
 /// <param name="Recovered">Counted fills first found by the trailing re-scan (from the ledger).</param>
+/// <param name="Version">Orders the saved part: it grows with every save of the account (0: no state loaded yet).</param>
+/// <param name="Pending">The reporting activation's counts that no saved state holds yet; null from versions before it.</param>
+/// <param name="Folded">The saved state's marks of which activations' pending counts its saves carried.</param>
 [GenerateSerializer, Immutable]
 public sealed record AccountSnapshot(
     [property: Id(0)] string AccountId,
@@ -32,4 +38,25 @@ public sealed record AccountSnapshot(
     [property: Id(12)] bool StreamConnected = false,
     [property: Id(13)] bool StreamExpected = false,
     [property: Id(14)] IReadOnlyDictionary<string, long>? StreamEvents = null,
-    [property: Id(15)] long AmountMismatches = 0);
+    [property: Id(15)] long AmountMismatches = 0,
+    [property: Id(16)] PendingCounters? Pending = null,
+    [property: Id(17)] IReadOnlyList<PendingFold>? Folded = null)
+{
+    /// <summary>The health counters as reported: saved plus pending.</summary>
+    public HealthCounters Counted => new(Polls, Errors, CursorLoads, CursorSaves, StreamEvents ?? new Dictionary<string, long>(), AmountMismatches);
+
+    /// <summary>The counters of the saved state this report was made on.</summary>
+    public HealthCounters Saved => Pending is { } pending ? Counted.Subtract(pending.Counters) : Counted;
+
+    /// <summary>This snapshot with <paramref name="counters"/> as its counter members and no pending part.</summary>
+    public AccountSnapshot WithCounters(HealthCounters counters) => this with
+    {
+        Polls = counters.Polls,
+        Errors = counters.Errors,
+        CursorLoads = counters.CursorLoads,
+        CursorSaves = counters.CursorSaves,
+        StreamEvents = counters.StreamEvents,
+        AmountMismatches = counters.AmountMismatches,
+        Pending = null,
+    };
+}

@@ -73,4 +73,12 @@ public sealed class FillIngestState
     /// <summary>Fingerprints of rows dropped from <see cref="Quarantine"/>, newest last (bounded): read again, they are not counted again.</summary>
     [Id(17)]
     public List<long> QuarantineDropped { get; set; } = [];
+
+    /// <summary>
+    /// Which activations' pending counts the saves of this state carried (newest last, bounded): an activation's save adds
+    /// its pending counts to the counters above and marks it here in the same write, so the metrics grain can tell when a
+    /// pending part it holds is in the saved counters and must no longer be added to them.
+    /// </summary>
+    [Id(18)]
+    public List<PendingFold> FoldedPending { get; set; } = [];
 }

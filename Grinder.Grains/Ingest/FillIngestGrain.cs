@@ -52,7 +52,9 @@ public sealed class FillIngestGrain(
     private const int MaxLoggedRejects = 20;
 
     private const string StateName = "ingest";
-    private const long ReportsPerSave = 1_000_000;
+    // The snapshot version of a saved state: its save count at the scale of versions that also counted the reports between
+    // saves, so that a metrics state persisted by such a version still orders against new reports.
+    private const long VersionPerSave = 1_000_000;
 
     private readonly Dictionary<string, (long? PollMs, string? Error)> _symbolRuntime = new(StringComparer.Ordinal);
     private readonly HashSet<string> _exemptSymbols = new(StringComparer.Ordinal);
@@ -66,7 +68,10 @@ public sealed class FillIngestGrain(
     private SiloAddress? _movingTo;
     private bool _loaded;
     private string? _loadError;
-    private long _loadErrorsSinceActivation;
+    private readonly string _activationId = Guid.NewGuid().ToString("N");
+    private readonly UnsavedCounts _unsaved = new();
+    private readonly List<UnconfirmedSave> _unconfirmed = [];
+    private long _saveAttempts;
     private long _reportSequence;
     private long? _lastPollMs;
     private string? _lastErrorReason;
@@ -163,18 +168,18 @@ public sealed class FillIngestGrain(
         if (rejected.Count > 0)
         {
             QuarantineRows(rejected, now);
-            Increment(_working.StreamEvents, MetricLabels.StreamEvent.Rejected, rejected.Count);
+            _unsaved.StreamEvent(MetricLabels.StreamEvent.Rejected, rejected.Count);
         }
 
         var unseen = Recent.Unseen(fills);
-        Increment(_working.StreamEvents, MetricLabels.StreamEvent.Duplicate, fills.Count - unseen.Count);
+        _unsaved.StreamEvent(MetricLabels.StreamEvent.Duplicate, fills.Count - unseen.Count);
         if (unseen.Count > 0)
         {
             using var deadline = new CancellationTokenSource(Options.TickDeadline);
             if (await RecordAsync(FillFeeder.Stream, unseen, now, deadline.Token) is { } recorded)
             {
-                Increment(_working.StreamEvents, MetricLabels.StreamEvent.Recorded, recorded.Inserted.Count);
-                Increment(_working.StreamEvents, MetricLabels.StreamEvent.Duplicate, unseen.Count - recorded.Inserted.Count);
+                _unsaved.StreamEvent(MetricLabels.StreamEvent.Recorded, recorded.Inserted.Count);
+                _unsaved.StreamEvent(MetricLabels.StreamEvent.Duplicate, unseen.Count - recorded.Inserted.Count);
                 LogIngested(recorded, unseen, _working.Symbols);
             }
             else if (_pendingStreamFills.Count + unseen.Count <= MaxPendingStreamFills)
@@ -331,7 +336,7 @@ public sealed class FillIngestGrain(
             _lastErrorReason,
             _loadError,
             _working.LastSaveMs,
-            _working.Polls,
+            _working.Polls + _unsaved.Current().Polls,
             symbols,
             Quarantine.Rows(_working),
             _totals.ByAsset.Where(pair => pair.Value.Fees != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Fees, StringComparer.Ordinal),
@@ -424,10 +429,12 @@ public sealed class FillIngestGrain(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            _loadErrorsSinceActivation++;
+            // Counted in this activation's pending counts (and reported with them) until a save of it carries them.
+            _unsaved.Load(MetricLabels.CursorResult.Error);
+            _unsaved.Error(MetricLabels.Reason.Cursor);
             _loadError = $"{ex.GetType().Name}: {ex.Message}";
             IngestLog.CursorLoadError(logger, AccountId, _loadError, ex);
-            await ReportLoadErrorAsync();
+            await ReportAsync();
             return;
         }
 
@@ -436,7 +443,7 @@ public sealed class FillIngestGrain(
         _totals = ledgerTotals;
         if (fresh.RecordExists)
         {
-            Increment(_working.CursorLoads, MetricLabels.CursorResult.Ok);
+            _unsaved.Load(MetricLabels.CursorResult.Ok);
             IngestLog.CursorLoaded(logger, AccountId, _working.Symbols.Count, _working.SaveCount);
         }
         else
@@ -454,13 +461,6 @@ public sealed class FillIngestGrain(
             _exemptSymbols.UnionWith(_working.Symbols.Keys);
             _moreToRead.UnionWith(_working.Symbols.Keys);
             IngestLog.LedgerUpgraded(logger, AccountId, _totals.Count, _working.Symbols.Count, rereadFrom);
-        }
-
-        // Load failures of this activation become part of the state, so the counter never goes back.
-        if (_loadErrorsSinceActivation > 0)
-        {
-            Increment(_working.CursorLoads, MetricLabels.CursorResult.Error, _loadErrorsSinceActivation);
-            Increment(_working.Errors, MetricLabels.Reason.Cursor, _loadErrorsSinceActivation);
         }
 
         _loaded = true;
@@ -626,7 +626,7 @@ public sealed class FillIngestGrain(
             }
         }
 
-        _working.Polls++;
+        _unsaved.Poll();
         _working.UpdatedAtMs = now;
         _lastPollMs = now;
 
@@ -643,7 +643,7 @@ public sealed class FillIngestGrain(
         if (result.Error is { } reason)
         {
             var label = MetricLabels.Reason.Of(reason);
-            Increment(_working.Errors, label);
+            _unsaved.Error(label);
             IngestLog.IngestError(logger, AccountId, symbol, label, result.ErrorDetail ?? string.Empty);
             return label;
         }
@@ -654,7 +654,7 @@ public sealed class FillIngestGrain(
     // A row enters the quarantine (and the parse error count, and the log) once, whichever feeder brought it.
     private int QuarantineRows(IReadOnlyList<RejectedRow> rows, long nowMs)
     {
-        var added = Quarantine.Add(_working, rows, Options.QuarantineLimit, nowMs);
+        var added = Quarantine.Add(_working, rows, Options.QuarantineLimit, nowMs, _unsaved);
 
         // Row by row up to a bound, so a page of 1,000 bad rows does not flood the log; the raw row is never logged.
         foreach (var row in added.Take(MaxLoggedRejects))
@@ -687,8 +687,8 @@ public sealed class FillIngestGrain(
             _totals = result.Totals;
             _lastLedgerError = null;
             Recent.Remember(trades, nowMs);
-            Increment(_working.StreamEvents, MetricLabels.StreamEvent.Mismatch, feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
-            _working.AmountMismatches += result.Mismatched.Count;
+            _unsaved.StreamEvent(MetricLabels.StreamEvent.Mismatch, feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
+            _unsaved.Mismatches(result.Mismatched.Count);
             foreach (var key in result.Mismatched)
             {
                 IngestLog.FillMismatch(logger, AccountId, key.Symbol, key.TradeId, key.Side == FillSide.Buy ? "BUY" : "SELL", feeder.ToString());
@@ -700,7 +700,7 @@ public sealed class FillIngestGrain(
         {
             // Storage down or the tick's deadline: the positions stay where they were, so these rows are read again.
             _lastLedgerError = ex is OperationCanceledException ? "deadline reached while writing the ledger" : $"{ex.GetType().Name}: {ex.Message}";
-            Increment(_working.Errors, MetricLabels.Reason.Cursor);
+            _unsaved.Error(MetricLabels.Reason.Cursor);
             _lastErrorReason = MetricLabels.Reason.Cursor;
             IngestLog.LedgerWriteError(logger, AccountId, trades.Count, ex);
             return null;
@@ -771,6 +771,11 @@ public sealed class FillIngestGrain(
     private static FetchResult Failed(FetchPosition position, BinanceFailureKind reason, string detail) =>
         new([], [], position, reason, detail, 0);
 
+    /// <summary>
+    /// Writes the read positions with the stored counters plus this activation's pending counts, and marks the fold in the
+    /// same write; on success exactly the written counts leave the pending ones. A save whose outcome is unknown (an error
+    /// after the write may have reached the store) is remembered until a re-read shows whether its fold mark is there.
+    /// </summary>
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -782,8 +787,13 @@ public sealed class FillIngestGrain(
             _symbolRuntime[rejection.Symbol] = (_symbolRuntime.GetValueOrDefault(rejection.Symbol).PollMs, MetricLabels.Reason.Cursor);
         }
 
-        Increment(candidate.CursorSaves, MetricLabels.CursorResult.RejectedNonMonotonic, rejected.Count);
-        Increment(candidate.CursorSaves, MetricLabels.CursorResult.Ok);
+        // This save's own result counts only if it is written, so it goes with the write rather than into the pending counts.
+        var ownResult = new UnsavedCounts();
+        ownResult.Save(MetricLabels.CursorResult.RejectedNonMonotonic, rejected.Count);
+        ownResult.Save(MetricLabels.CursorResult.Ok);
+        var pending = _unsaved.Current();
+        var epoch = ++_saveAttempts;
+        UnsavedCounts.Fold(candidate, pending.Add(ownResult.Current()), _activationId, epoch);
         candidate.SaveCount++;
         candidate.LastSaveMs = now;
         candidate.UpdatedAtMs = now;
@@ -800,17 +810,26 @@ public sealed class FillIngestGrain(
         {
             // Nothing is lost: the fills are in the ledger, the positions in memory; the next poll saves them.
             _lastSaveError = (outcome.ConflictFirst ? "conflict, then re-read failed: " : string.Empty) + $"{ex.GetType().Name}: {ex.Message}";
-            Increment(_working.CursorSaves, MetricLabels.CursorResult.Error);
-            Increment(_working.CursorSaves, MetricLabels.CursorResult.RejectedNonMonotonic, outcome.ConflictFirst ? 0 : rejected.Count);
+            _unsaved.Save(MetricLabels.CursorResult.Error);
+            _unsaved.Save(MetricLabels.CursorResult.RejectedNonMonotonic, outcome.ConflictFirst ? 0 : rejected.Count);
             if (outcome.ConflictFirst)
             {
                 IngestLog.SaveConflict(logger, AccountId);
+            }
+            else
+            {
+                // Had it been written after all, it carried the pending counts and these rejections.
+                var written = new UnsavedCounts();
+                written.Save(MetricLabels.CursorResult.RejectedNonMonotonic, rejected.Count);
+                _unconfirmed.Add(new UnconfirmedSave(epoch, pending.Add(written.Current()), [.. candidate.Quarantine]));
             }
 
             IngestLog.CursorSaveError(logger, AccountId, _lastSaveError, ex);
             return;
         }
 
+        _unsaved.Remove(pending);
+        _unconfirmed.Clear();
         _stored = attempt;
         _exemptSymbols.Clear();
         _lastSaveError = null;
@@ -825,8 +844,9 @@ public sealed class FillIngestGrain(
     }
 
     /// <summary>
-    /// The stored state changed under this activation (a second activation during failover, or an edit behind our back).
-    /// Never retry blindly: re-read it, adopt its health counters, take a position another activation stored when it is
+    /// The stored state changed under this activation (a second activation during failover, an edit behind our back, or a
+    /// save of ours that failed only on the way back). Never retry blindly: re-read it, adopt its health counters (ours stay
+    /// pending, less whatever a save of ours that did land carried), take a position another activation stored when it is
     /// ahead (the ledger holds what it passed), keep reading from our own where the stored one was moved by hand, and let
     /// the next save apply the monotonic rule against it.
     /// </summary>
@@ -835,7 +855,16 @@ public sealed class FillIngestGrain(
         IngestLog.SaveConflict(logger, AccountId);
         var adopted = Clone(fresh.State ?? new FillIngestState());
         adopted.LedgerFormat = 1;
-        Quarantine.Merge(adopted, _working.Quarantine, Options.QuarantineLimit);
+        IReadOnlyList<QuarantinedRow> written = _stored.State?.Quarantine ?? [];
+        var mark = adopted.FoldedPending.LastOrDefault(fold => fold.ActivationId == _activationId)?.Epoch ?? 0;
+        if (_unconfirmed.LastOrDefault(save => save.Epoch <= mark) is { } landed)
+        {
+            _unsaved.Remove(landed.Written);
+            written = landed.Quarantine;
+        }
+
+        _unconfirmed.RemoveAll(save => save.Epoch <= mark);
+        Quarantine.Merge(adopted, _working.Quarantine, written, Options.QuarantineLimit, _unsaved);
         foreach (var symbol in ReadPositions.Reconcile(adopted, _working.Symbols))
         {
             _symbolRuntime[symbol] = (_symbolRuntime.GetValueOrDefault(symbol).PollMs, MetricLabels.Reason.Cursor);
@@ -846,22 +875,30 @@ public sealed class FillIngestGrain(
         _working = adopted;
     }
 
-    private AccountSnapshot Snapshot() => new(
-        AccountId,
-        Source,
-        (_working.SaveCount * ReportsPerSave) + _reportSequence,
-        FillBuckets(),
-        _working.Polls,
-        new Dictionary<string, long>(_working.Errors, StringComparer.Ordinal),
-        new Dictionary<string, long>(_working.CursorLoads, StringComparer.Ordinal),
-        new Dictionary<string, long>(_working.CursorSaves, StringComparer.Ordinal),
-        _working.LastSaveMs,
-        IsPolling,
-        _totals.Recovered,
-        StreamHealthy,
-        _stream is not null,
-        new Dictionary<string, long>(_working.StreamEvents, StringComparer.Ordinal),
-        _working.AmountMismatches);
+    /// <summary>The saved counters (as of <c>_stored</c>, which <c>_working</c>'s mirror) plus this activation's pending part.</summary>
+    private AccountSnapshot Snapshot()
+    {
+        var pending = new PendingCounters(_activationId, _saveAttempts + 1, ++_reportSequence, _unsaved.Current());
+        var counted = UnsavedCounts.SavedIn(_working).Add(pending.Counters);
+        return new AccountSnapshot(
+            AccountId,
+            Source,
+            _working.SaveCount * VersionPerSave,
+            FillBuckets(),
+            counted.Polls,
+            counted.Errors,
+            counted.CursorLoads,
+            counted.CursorSaves,
+            _working.LastSaveMs,
+            IsPolling,
+            _totals.Recovered,
+            StreamHealthy,
+            _stream is not null,
+            counted.StreamEvents,
+            counted.AmountMismatches,
+            pending,
+            [.. _working.FoldedPending]);
+    }
 
     // The fill counters are the ledger's totals; the snapshot keys them "side|liquidity" under the account's source.
     private Dictionary<string, FillTotals> FillBuckets()
@@ -878,7 +915,6 @@ public sealed class FillIngestGrain(
 
     private async Task ReportAsync()
     {
-        _reportSequence = Math.Min(_reportSequence + 1, ReportsPerSave - 1);
         try
         {
             await Metrics.ReportAsync(Snapshot()).WaitAsync(Options.TickDeadline);
@@ -890,28 +926,8 @@ public sealed class FillIngestGrain(
         }
     }
 
-    private async Task ReportLoadErrorAsync()
-    {
-        try
-        {
-            await Metrics.ReportLoadErrorAsync(AccountId, Source).WaitAsync(Options.TickDeadline);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OrleansException)
-        {
-            // Visible in /healthz regardless.
-        }
-    }
-
     private static string FormatKey((long TradeId, long TsMs) key) =>
         string.Create(CultureInfo.InvariantCulture, $"({key.TradeId}, {key.TsMs})");
-
-    private static void Increment(Dictionary<string, long> counters, string key, long by = 1)
-    {
-        if (by > 0)
-        {
-            counters[key] = counters.GetValueOrDefault(key) + by;
-        }
-    }
 
     private static FillIngestState Clone(FillIngestState source) => new()
     {
@@ -931,5 +947,9 @@ public sealed class FillIngestGrain(
         LedgerFormat = source.LedgerFormat,
         StreamEvents = new Dictionary<string, long>(source.StreamEvents, StringComparer.Ordinal),
         AmountMismatches = source.AmountMismatches,
+        FoldedPending = [.. source.FoldedPending],
     };
+
+    /// <summary>A save that failed with an error: had it reached the store after all, it carried <paramref name="Written"/>.</summary>
+    private sealed record UnconfirmedSave(long Epoch, HealthCounters Written, IReadOnlyList<QuarantinedRow> Quarantine);
 }

@@ -5,7 +5,8 @@ namespace Grinder.Grains.Ingest;
 
 /// <summary>
 /// The bounded list of rows that failed validation, kept in the account state for <c>/healthz</c>, with its counts and its
-/// per-symbol view. A row is counted (one <c>parse</c> error in <see cref="FillIngestState.Errors"/>) when it first enters:
+/// per-symbol view. A row is counted (one <c>parse</c> error in the activation's <see cref="UnsavedCounts"/>, which its
+/// next save carries into <see cref="FillIngestState.Errors"/>) when it first enters:
 /// the same row read again (a re-read, the re-scan) is not counted twice. Oldest rows are dropped first; the count stays,
 /// and <see cref="FillIngestState.QuarantineDropped"/> keeps the fingerprints of the newest <see cref="DroppedMemory"/> ×
 /// limit dropped rows: more rows than the list holds stay within reach of the re-scan (every row of its window, each time)
@@ -17,9 +18,10 @@ public static class Quarantine
     public const int DroppedMemory = 20;
 
     /// <summary>Adds the rows not already listed or dropped and counts them; returns them (the caller logs exactly these).</summary>
-    public static IReadOnlyList<RejectedRow> Add(FillIngestState state, IEnumerable<RejectedRow> rows, int limit, long nowMs)
+    public static IReadOnlyList<RejectedRow> Add(FillIngestState state, IEnumerable<RejectedRow> rows, int limit, long nowMs, UnsavedCounts counts)
     {
         ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(counts);
         List<RejectedRow>? added = null;
         HashSet<long>? dropped = null;
         foreach (var row in rows)
@@ -36,7 +38,7 @@ public static class Quarantine
 
         if (added is not null)
         {
-            state.Errors[MetricLabels.Reason.Parse] = state.Errors.GetValueOrDefault(MetricLabels.Reason.Parse) + added.Count;
+            counts.Error(MetricLabels.Reason.Parse, added.Count);
         }
 
         if (state.Quarantine.Count > limit)
@@ -56,15 +58,31 @@ public static class Quarantine
 
     /// <summary>
     /// After a write conflict: rows this activation quarantined that the adopted state lacks go into it (it keeps reading
-    /// from its own position, past them, so nothing would bring them back), counted there. Returns how many were added.
+    /// from its own position, past them, so nothing would bring them back). They are counted in this activation's pending
+    /// counts already; a row the other writer listed (or dropped) too was counted by it as well, so it comes out of ours.
+    /// <paramref name="written"/> is the list as last written by this activation (what it counted before is saved).
+    /// Returns how many rows were added.
     /// </summary>
-    public static int Merge(FillIngestState adopted, IEnumerable<QuarantinedRow> ours, int limit)
+    public static int Merge(FillIngestState adopted, IEnumerable<QuarantinedRow> ours, IReadOnlyList<QuarantinedRow> written, int limit, UnsavedCounts counts)
     {
         ArgumentNullException.ThrowIfNull(adopted);
+        ArgumentNullException.ThrowIfNull(counts);
         var added = 0;
+        var ignored = new UnsavedCounts();
         foreach (var row in ours)
         {
-            added += Add(adopted, [new RejectedRow(row.Symbol, row.TradeId, null, row.Reason, row.Raw)], limit, row.SeenAtMs).Count;
+            if (written.Contains(row))
+            {
+                Add(adopted, [new RejectedRow(row.Symbol, row.TradeId, null, row.Reason, row.Raw)], limit, row.SeenAtMs, ignored);
+                continue;
+            }
+
+            var entered = Add(adopted, [new RejectedRow(row.Symbol, row.TradeId, null, row.Reason, row.Raw)], limit, row.SeenAtMs, ignored).Count;
+            added += entered;
+            if (entered == 0)
+            {
+                counts.Uncount(MetricLabels.Reason.Parse);
+            }
         }
 
         return added;

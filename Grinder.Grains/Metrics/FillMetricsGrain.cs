@@ -9,7 +9,8 @@ using Orleans.Storage;
 namespace Grinder.Grains.Metrics;
 
 /// <summary>
-/// One activation cluster-wide (key 0). Holds the newest snapshot per account. After a move to another silo no counter
+/// One activation cluster-wide (key 0). Holds the newest saved part and the unsaved pending parts per account
+/// (<see cref="MetricsAggregator"/>). After a move to another silo no counter
 /// may go backwards (Prometheus would read a reset and <c>increase()</c> would double count), so on activation it takes
 /// the persisted snapshots (written every <see cref="MetricsOptions.FlushInterval"/> while reports arrive, and on
 /// deactivation) and then asks every configured account for its current one before serving; the newest version per
@@ -63,13 +64,6 @@ public sealed partial class FillMetricsGrain(
         return Task.CompletedTask;
     }
 
-    public Task ReportLoadErrorAsync(string accountId, string source)
-    {
-        _aggregator.ApplyLoadError(accountId, source);
-        _dirty = true;
-        return Task.CompletedTask;
-    }
-
     public Task<MetricsAggregate> GetAggregateAsync() => Task.FromResult(_aggregator.Aggregate());
 
     // Accounts save before they report, so an account's own snapshot is never behind what it reported before this
@@ -94,7 +88,7 @@ public sealed partial class FillMetricsGrain(
         });
         foreach (var snapshot in await Task.WhenAll(pulls))
         {
-            if (snapshot is { Version: > 0 })
+            if (snapshot is not null)
             {
                 _dirty |= _aggregator.Apply(snapshot);
             }
@@ -135,7 +129,11 @@ public sealed partial class FillMetricsGrain(
     private GrainState<FillMetricsState> PrepareFlush()
     {
         _dirty = false;
-        var copy = new FillMetricsState { Accounts = new Dictionary<string, AccountSnapshot>(_aggregator.Accounts, StringComparer.Ordinal) };
+        var copy = new FillMetricsState
+        {
+            Accounts = new Dictionary<string, AccountSnapshot>(_aggregator.Accounts, StringComparer.Ordinal),
+            Pending = _aggregator.Pending.ToDictionary(pair => pair.Key, pair => new List<PendingCounters>(pair.Value), StringComparer.Ordinal),
+        };
         return new GrainState<FillMetricsState>(copy) { ETag = _storedETag, RecordExists = _recordExists };
     }
 
@@ -170,6 +168,14 @@ public sealed partial class FillMetricsGrain(
         foreach (var snapshot in persisted.State?.Accounts.Values ?? Enumerable.Empty<AccountSnapshot>())
         {
             _aggregator.Apply(snapshot);
+        }
+
+        foreach (var (accountId, parts) in persisted.State?.Pending ?? [])
+        {
+            foreach (var part in parts)
+            {
+                _aggregator.ApplyPending(accountId, part);
+            }
         }
 
         _storedETag = persisted.ETag;

@@ -1,12 +1,16 @@
 namespace Grinder.Grains.Metrics;
 
 /// <summary>
-/// Keeps the newest snapshot per account and the label-level sums incrementally, so a scrape costs O(series), not O(accounts).
+/// Keeps the newest parts per account and the label-level sums incrementally, so a scrape costs O(series), not O(accounts).
 /// Not thread-safe: owned by one grain activation.
 /// </summary>
 public sealed class MetricsAggregator
 {
+    /// <summary>Pending parts held per account before the oldest are summed into one.</summary>
+    public const int MaxPendingPerAccount = 8;
+
     private readonly Dictionary<string, AccountSnapshot> _accounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<PendingCounters>> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FillTotals> _fills = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _polls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
@@ -20,56 +24,144 @@ public sealed class MetricsAggregator
     private long _reconcileRuns;
     private MetricsAggregate? _cached;
 
+    /// <summary>Per account, the newest saved part: counters of its newest saved state, fills of its newest ledger reading, gauges of its newest report.</summary>
     public IReadOnlyDictionary<string, AccountSnapshot> Accounts => _accounts;
 
-    /// <summary>
-    /// Applies <paramref name="snapshot"/> when it is newer than the held one; returns whether it was applied. No counter of
-    /// the account goes below the held value: a snapshot can carry counts that were never saved (the state load a new
-    /// activation counts, dropped when its first save conflicts with a late write of the old or a duplicate activation
-    /// and it adopts the stored state; the polls of a silo whose saves failed until it died), and the saved state that
-    /// follows, with a higher version, lacks them. Taking it as it is would take the counter back, which Prometheus reads
-    /// as a reset. The held value stays until the account's own count passes it.
-    /// </summary>
-    public bool Apply(AccountSnapshot snapshot)
-    {
-        if (_accounts.TryGetValue(snapshot.AccountId, out var held))
-        {
-            if (snapshot.Version <= held.Version)
-            {
-                return false;
-            }
+    /// <summary>Per account, the pending parts held on top of its saved part (oldest first).</summary>
+    public IReadOnlyDictionary<string, List<PendingCounters>> Pending => _pending;
 
-            Accumulate(held, -1);
-            snapshot = NeverBelow(held, snapshot);
+    /// <summary>
+    /// Takes what in <paramref name="report"/> is newer than what is held: its saved part when its version is higher, its
+    /// fills when the ledger had more rows (rows are only ever added, so the row count orders the readings), and its pending
+    /// part when it is a later report of that activation and no held saved state marks it folded. Returns whether anything
+    /// was taken. Every counter is then the saved part plus the pending parts: each count is in exactly one of them, so none
+    /// is booked twice and nothing has to be reconciled; a pending part leaves only when a saved state holds it.
+    /// </summary>
+    public bool Apply(AccountSnapshot report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var reported = report.WithCounters(report.Saved);
+        var id = report.AccountId;
+        var held = _accounts.GetValueOrDefault(id);
+        var next = held ?? reported;
+        var changed = held is null;
+        if (held is not null && reported.Version > held.Version)
+        {
+            // The newer saved state: its version, counters, last save and fold marks; fills stay the newest reading.
+            next = reported with { Fills = next.Fills, Recovered = next.Recovered };
+            changed = true;
         }
 
-        _accounts[snapshot.AccountId] = snapshot;
-        Accumulate(snapshot, +1);
-        _cached = null;
+        if (held is not null && FillCount(reported) > FillCount(held))
+        {
+            next = next with { Fills = reported.Fills, Recovered = reported.Recovered };
+            changed = true;
+        }
+
+        var pending = new List<PendingCounters>(_pending.GetValueOrDefault(id) ?? []);
+        if (report.Pending is { } part && !part.FoldedIn(next.Folded))
+        {
+            var index = pending.FindIndex(other => other.ActivationId == part.ActivationId);
+            if (index < 0 || part.IsNewerThan(pending[index]))
+            {
+                if (index >= 0)
+                {
+                    pending.RemoveAt(index);
+                }
+
+                pending.Add(part);
+                changed = true;
+            }
+        }
+
+        // Folded into the held saved part: counted there now. Empty parts of other activations add nothing.
+        changed |= pending.RemoveAll(other => other.FoldedIn(next.Folded)
+            || (other.ActivationId != report.Pending?.ActivationId && other.ActivationId.Length > 0 && other.Counters.IsZero)) > 0;
+        if (!changed)
+        {
+            return false;
+        }
+
+        Replace(id, next with { Source = report.Source, Polling = report.Polling, StreamConnected = report.StreamConnected, StreamExpected = report.StreamExpected }, pending);
         return true;
     }
 
-    /// <summary>Adds one load error to the held snapshot of <paramref name="accountId"/> (an empty one if none is held).</summary>
-    public void ApplyLoadError(string accountId, string source)
+    /// <summary>Takes a held pending part of <paramref name="accountId"/> (from a persisted copy) where it is newer and not folded; the account's saved part must be held.</summary>
+    public bool ApplyPending(string accountId, PendingCounters part)
     {
-        var held = _accounts.GetValueOrDefault(accountId) ?? new AccountSnapshot(
-            accountId, source, 0, new Dictionary<string, FillTotals>(), 0, new Dictionary<string, long>(),
-            new Dictionary<string, long>(), new Dictionary<string, long>(), null, false);
-        var updated = held with
+        ArgumentNullException.ThrowIfNull(part);
+        if (!_accounts.TryGetValue(accountId, out var held) || part.FoldedIn(held.Folded))
         {
-            CursorLoads = Plus(held.CursorLoads, MetricLabels.CursorResult.Error),
-            Errors = Plus(held.Errors, MetricLabels.Reason.Cursor),
-            Polling = false,
-        };
-        if (_accounts.ContainsKey(accountId))
-        {
-            Accumulate(held, -1);
+            return false;
         }
 
-        _accounts[accountId] = updated;
-        Accumulate(updated, +1);
+        var pending = new List<PendingCounters>(_pending.GetValueOrDefault(accountId) ?? []);
+        var index = pending.FindIndex(other => other.ActivationId == part.ActivationId);
+        if (index >= 0 && (part.ActivationId.Length == 0 || !part.IsNewerThan(pending[index])))
+        {
+            return false;
+        }
+
+        if (index >= 0)
+        {
+            pending.RemoveAt(index);
+        }
+
+        pending.Add(part);
+        Replace(accountId, held, pending);
+        return true;
+    }
+
+    private void Replace(string accountId, AccountSnapshot next, List<PendingCounters> pending)
+    {
+        if (_accounts.TryGetValue(accountId, out var held))
+        {
+            Accumulate(Effective(held, _pending.GetValueOrDefault(accountId)), -1);
+        }
+
+        // An account that keeps moving leaves one part per activation that died before its save; past the bound the
+        // oldest are summed into one retired part (no activation's fold can ever match it), so nothing counted is lost.
+        while (pending.Count > MaxPendingPerAccount)
+        {
+            var retired = pending.Find(part => part.ActivationId.Length == 0) ?? new PendingCounters(string.Empty, 0, 0, HealthCounters.Zero);
+            var oldest = pending.First(part => part.ActivationId.Length > 0);
+            pending.Remove(retired);
+            pending.Remove(oldest);
+            pending.Insert(0, retired with { Counters = retired.Counters.Add(oldest.Counters) });
+        }
+
+        _accounts[accountId] = next;
+        if (pending.Count > 0)
+        {
+            _pending[accountId] = pending;
+        }
+        else
+        {
+            _pending.Remove(accountId);
+        }
+
+        Accumulate(Effective(next, pending), +1);
         _cached = null;
     }
+
+    /// <summary>What the account contributes to the sums: its saved part plus every pending part held for it.</summary>
+    private static AccountSnapshot Effective(AccountSnapshot saved, List<PendingCounters>? pending)
+    {
+        if (pending is not { Count: > 0 })
+        {
+            return saved;
+        }
+
+        var counters = saved.Counted;
+        foreach (var part in pending)
+        {
+            counters = counters.Add(part.Counters);
+        }
+
+        return saved.WithCounters(counters);
+    }
+
+    private static long FillCount(AccountSnapshot snapshot) => snapshot.Fills.Values.Sum(totals => totals.Count);
 
     public MetricsAggregate Aggregate()
     {
@@ -143,37 +235,6 @@ public sealed class MetricsAggregator
         {
             Add(_streamEvents, MetricLabels.Series(snapshot.Source, result), count * sign);
         }
-    }
-
-    private static AccountSnapshot NeverBelow(AccountSnapshot held, AccountSnapshot next) => next with
-    {
-        Fills = Max(held.Fills, next.Fills, static (a, b) => new FillTotals(
-            Math.Max(a.Count, b.Count), Math.Max(a.Notional, b.Notional), Math.Max(a.Fees, b.Fees), Math.Max(a.Rebates, b.Rebates))),
-        Polls = Math.Max(held.Polls, next.Polls),
-        Errors = Max(held.Errors, next.Errors, Math.Max),
-        CursorLoads = Max(held.CursorLoads, next.CursorLoads, Math.Max),
-        CursorSaves = Max(held.CursorSaves, next.CursorSaves, Math.Max),
-        Recovered = Math.Max(held.Recovered, next.Recovered),
-        AmountMismatches = Math.Max(held.AmountMismatches, next.AmountMismatches),
-        StreamEvents = Max(held.StreamEvents ?? new Dictionary<string, long>(), next.StreamEvents ?? new Dictionary<string, long>(), Math.Max),
-    };
-
-    private static Dictionary<string, T> Max<T>(IReadOnlyDictionary<string, T> held, IReadOnlyDictionary<string, T> next, Func<T, T, T> max)
-    {
-        var merged = new Dictionary<string, T>(next, StringComparer.Ordinal);
-        foreach (var (key, value) in held)
-        {
-            merged[key] = merged.TryGetValue(key, out var current) ? max(value, current) : value;
-        }
-
-        return merged;
-    }
-
-    private static Dictionary<string, long> Plus(IReadOnlyDictionary<string, long> counters, string key)
-    {
-        var copy = new Dictionary<string, long>(counters, StringComparer.Ordinal);
-        copy[key] = copy.GetValueOrDefault(key) + 1;
-        return copy;
     }
 
     private static void Add(Dictionary<string, long> target, string key, long delta) =>

@@ -137,21 +137,22 @@ public sealed class ReadPositionsTests
     public void The_quarantine_counts_a_row_once_and_keeps_the_newest_up_to_its_limit()
     {
         var state = new FillIngestState();
+        var counts = new UnsavedCounts();
         var rows = Enumerable.Range(1, 5).Select(i => new RejectedRow("BTCUSDT", i, i, "price: NaN", "{\"id\":" + i + "}")).ToList();
 
-        Assert.Equal(5, Quarantine.Add(state, rows, limit: 3, nowMs: 1).Count);
-        Assert.Empty(Quarantine.Add(state, rows.Skip(3), limit: 3, nowMs: 2));
+        Assert.Equal(5, Quarantine.Add(state, rows, limit: 3, nowMs: 1, counts).Count);
+        Assert.Empty(Quarantine.Add(state, rows.Skip(3), limit: 3, nowMs: 2, counts));
 
         // Rows dropped from the list, read again (the re-scan reads every row of its window each time): not counted again.
-        Assert.Empty(Quarantine.Add(state, rows, limit: 3, nowMs: 3));
+        Assert.Empty(Quarantine.Add(state, rows, limit: 3, nowMs: 3, counts));
 
-        Assert.Equal(5, state.Errors["parse"]);
+        Assert.Equal(5, counts.Current().Errors["parse"]);
         Assert.Equal([3L, 4L, 5L], state.Quarantine.Select(row => row.TradeId!.Value));
         Assert.Equal(3, Quarantine.CountFor(state, "BTCUSDT"));
         Assert.Equal(0, Quarantine.CountFor(state, "ETHUSDT"));
 
         // The same id with another reason or raw text is another row.
-        Assert.Single(Quarantine.Add(state, [rows[0] with { Reason = "qty: negative" }], limit: 3, nowMs: 4));
+        Assert.Single(Quarantine.Add(state, [rows[0] with { Reason = "qty: negative" }], limit: 3, nowMs: 4, counts));
     }
 
     [Fact]
@@ -162,10 +163,12 @@ public sealed class ReadPositionsTests
         var memory = Limit * Quarantine.DroppedMemory;
         var rows = Enumerable.Range(1, Limit + memory + 1).Select(i => new RejectedRow("ETHUSDT", i, i, "qty: negative", "{\"id\":" + i + "}")).ToList();
 
-        Assert.Equal(rows.Count, Quarantine.Add(state, rows, Limit, nowMs: 1).Count);
+        var counts = new UnsavedCounts();
+        Assert.Equal(rows.Count, Quarantine.Add(state, rows, Limit, nowMs: 1, counts).Count);
 
         Assert.Equal(memory, state.QuarantineDropped.Count);
-        Assert.Equal([rows[0]], Quarantine.Add(state, rows, Limit, nowMs: 2));
+        Assert.Equal([rows[0]], Quarantine.Add(state, rows, Limit, nowMs: 2, counts));
+        Assert.Equal(rows.Count + 1, counts.Current().Errors["parse"]);
     }
 
     [Fact]
@@ -186,16 +189,32 @@ public sealed class ReadPositionsTests
     }
 
     [Fact]
-    public void After_a_conflict_rows_this_activation_quarantined_join_the_adopted_state_once()
+    public void After_a_conflict_rows_this_activation_quarantined_join_the_adopted_state_and_are_counted_once()
     {
+        // The other writer listed row 1 (and counted it in its saved counters); this activation counted rows 1 and 9 pending.
         var adopted = new FillIngestState();
-        Quarantine.Add(adopted, [new RejectedRow("BTCUSDT", 1, 1, "price: NaN", "{1}")], limit: 10, nowMs: 1);
+        Quarantine.Add(adopted, [new RejectedRow("BTCUSDT", 1, 1, "price: NaN", "{1}")], limit: 10, nowMs: 1, new UnsavedCounts());
         var ours = new FillIngestState();
-        Quarantine.Add(ours, [new RejectedRow("BTCUSDT", 1, 1, "price: NaN", "{1}"), new RejectedRow("BTCUSDT", 9, 9, "qty: negative", "{9}")], limit: 10, nowMs: 2);
+        var pending = new UnsavedCounts();
+        Quarantine.Add(ours, [new RejectedRow("BTCUSDT", 1, 1, "price: NaN", "{1}"), new RejectedRow("BTCUSDT", 9, 9, "qty: negative", "{9}")], limit: 10, nowMs: 2, pending);
 
-        Assert.Equal(1, Quarantine.Merge(adopted, ours.Quarantine, limit: 10));
+        Assert.Equal(1, Quarantine.Merge(adopted, ours.Quarantine, written: [], limit: 10, pending));
         Assert.Equal([1L, 9L], adopted.Quarantine.Select(row => row.TradeId!.Value));
-        Assert.Equal(2, adopted.Errors["parse"]);
+
+        // Row 1 is the other writer's count; row 9 stays pending here until this activation's next save carries it.
+        Assert.Equal(1, pending.Current().Errors["parse"]);
+    }
+
+    [Fact]
+    public void Rows_this_activation_had_saved_are_not_taken_out_of_its_pending_counts_after_a_conflict()
+    {
+        var saved = new QuarantinedRow("BTCUSDT", 1, "price: NaN", "{1}", 1);
+        var adopted = new FillIngestState { Quarantine = [saved] };
+        var pending = new UnsavedCounts();
+        pending.Error("parse");
+
+        Assert.Equal(0, Quarantine.Merge(adopted, [saved], written: [saved], limit: 10, pending));
+        Assert.Equal(1, pending.Current().Errors["parse"]);
     }
 
     [Fact]
