@@ -1,20 +1,13 @@
 namespace Grinder.FakeBinance;
 
 /// <summary>Queued faults (consumed in order by matching userTrades requests) and seeded random faults.</summary>
-internal sealed class FaultInjector
+internal sealed class FaultInjector(FakeRandomFaultOptions random)
 {
     private static readonly int[] ServerErrorStatuses = [500, 502, 503];
 
     private readonly Lock _gate = new();
     private readonly List<QueuedFault> _queue = [];
-    private readonly FakeRandomFaultOptions _random;
-    private readonly Random _draws;
-
-    public FaultInjector(FakeRandomFaultOptions random)
-    {
-        _random = random;
-        _draws = new Random(random.Seed);
-    }
+    private readonly Random _draws = new(random.Seed);
 
     public void Enqueue(FakeFault fault)
     {
@@ -57,14 +50,14 @@ internal sealed class FaultInjector
                 }
             }
 
-            return _random.Enabled ? Draw() : null;
+            return random.Enabled ? Draw() : null;
         }
     }
 
     private FakeFault? Draw()
     {
         var p = _draws.NextDouble();
-        if ((p -= _random.ServerError) < 0)
+        if ((p -= random.ServerError) < 0)
         {
             var status = ServerErrorStatuses[_draws.Next(ServerErrorStatuses.Length)];
             return status == 503
@@ -72,17 +65,17 @@ internal sealed class FaultInjector
                 : new FakeFault(FakeFaultKind.Status, StatusCode: status);
         }
 
-        if ((p -= _random.RateLimited) < 0)
+        if ((p -= random.RateLimited) < 0)
         {
-            return new FakeFault(FakeFaultKind.RateLimited429, RetryAfterSeconds: _random.RetryAfterSeconds);
+            return new FakeFault(FakeFaultKind.RateLimited429, RetryAfterSeconds: random.RetryAfterSeconds);
         }
 
-        if ((p -= _random.Timeout) < 0)
+        if ((p -= random.Timeout) < 0)
         {
-            return new FakeFault(FakeFaultKind.Delay, Delay: _random.TimeoutDelay);
+            return new FakeFault(FakeFaultKind.Delay, Delay: random.TimeoutDelay);
         }
 
-        if ((p -= _random.Malformed) < 0)
+        if ((p -= random.Malformed) < 0)
         {
             return _draws.Next(2) == 0
                 ? new FakeFault(FakeFaultKind.TruncatedJson)

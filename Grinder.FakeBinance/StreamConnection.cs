@@ -21,33 +21,22 @@ internal sealed class StreamSubscription(string listenKey, string apiKey, IReadO
 
 /// <summary>One accepted WebSocket: an outbox drained by a single sender (a WebSocket allows one send at a time), and a receive
 /// loop that keeps control frames (pong, close) flowing, as the keep-alive timeout needs.</summary>
-internal sealed class StreamConnection
+internal sealed class StreamConnection(long id, string path, bool combined, WebSocket socket, IReadOnlyList<StreamSubscription> subscriptions, DateTimeOffset connectedAt)
 {
-    private readonly WebSocket _socket;
     private readonly Channel<Outgoing> _outbox = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private long _sent;
     private bool _ending;
 
-    public StreamConnection(long id, string path, bool combined, WebSocket socket, IReadOnlyList<StreamSubscription> subscriptions, DateTimeOffset connectedAt)
-    {
-        Id = id;
-        Path = path;
-        Combined = combined;
-        _socket = socket;
-        Subscriptions = subscriptions;
-        ConnectedAt = connectedAt;
-    }
+    public long Id { get; } = id;
 
-    public long Id { get; }
+    public string Path { get; } = path;
 
-    public string Path { get; }
-
-    public bool Combined { get; }
+    public bool Combined { get; } = combined;
 
     /// <summary>Mutated (<see cref="StreamSubscription.Live"/>) only under the hub's lock.</summary>
-    public IReadOnlyList<StreamSubscription> Subscriptions { get; }
+    public IReadOnlyList<StreamSubscription> Subscriptions { get; } = subscriptions;
 
-    public DateTimeOffset ConnectedAt { get; }
+    public DateTimeOffset ConnectedAt { get; } = connectedAt;
 
     public long Sent => Interlocked.Read(ref _sent);
 
@@ -101,7 +90,7 @@ internal sealed class StreamConnection
 
             // Dispose, not Abort: the request then ends normally and Kestrel closes the TCP connection with a FIN after the bytes
             // already written, where an abort resets it and the client's kernel throws away events it had not read yet.
-            _socket.Dispose();
+            socket.Dispose();
             await cancel.CancelAsync().ConfigureAwait(false);
             try
             {
@@ -126,14 +115,14 @@ internal sealed class StreamConnection
 
             if (message.Close is { } close)
             {
-                await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken).ConfigureAwait(false);
+                await socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken).ConfigureAwait(false);
 
                 // Give the client the time to answer the close frame, then drop it.
                 await receive.WaitAsync(closeHandshakeTimeout, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            await _socket.SendAsync(message.Payload!, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            await socket.SendAsync(message.Payload!, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _sent);
         }
     }
@@ -146,7 +135,7 @@ internal sealed class StreamConnection
             while (true)
             {
                 // Client messages are ignored (the fake has no subscribe API on these paths); reading keeps pongs and close flowing.
-                var result = await _socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var result = await socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     // The client closes: answer through the sender, the only one allowed to send.

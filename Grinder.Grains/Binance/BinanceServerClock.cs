@@ -10,10 +10,9 @@ namespace Grinder.Grains.Binance;
 /// <c>serverTime - recvWindow &lt;= timestamp &lt; serverTime + 1000</c>, so the timestamp must follow the server's clock,
 /// not the host's.
 /// </remarks>
-public sealed class BinanceServerClock
+public sealed class BinanceServerClock(TimeProvider time, IOptions<BinanceOptions> options)
 {
-    private readonly TimeProvider _time;
-    private readonly TimeSpan _resyncInterval;
+    private readonly TimeSpan _resyncInterval = options.Value.ClockResyncInterval;
     private readonly Lock _gate = new();
     private long _offsetMs;
     private DateTimeOffset? _syncedAt;
@@ -21,12 +20,6 @@ public sealed class BinanceServerClock
 
     /// <summary>One synchronisation at a time: after a -1021 every account would otherwise ask at once.</summary>
     internal SemaphoreSlim SyncGate { get; } = new(1, 1);
-
-    public BinanceServerClock(TimeProvider time, IOptions<BinanceOptions> options)
-    {
-        _time = time;
-        _resyncInterval = options.Value.ClockResyncInterval;
-    }
 
     /// <summary>Server time minus local time, in ms, from the last synchronisation (0 before the first).</summary>
     public long OffsetMs
@@ -59,13 +52,13 @@ public sealed class BinanceServerClock
         {
             lock (_gate)
             {
-                return _syncedAt is not { } at || _time.GetUtcNow() - at >= _resyncInterval;
+                return _syncedAt is not { } at || time.GetUtcNow() - at >= _resyncInterval;
             }
         }
     }
 
     /// <summary>Local time in Unix ms (no offset).</summary>
-    public long LocalNowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+    public long LocalNowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Estimated server time in Unix ms.</summary>
     public long ServerNowMs => LocalNowMs + OffsetMs;
@@ -79,7 +72,7 @@ public sealed class BinanceServerClock
         lock (_gate)
         {
             _offsetMs = serverTimeMs - localMid;
-            _syncedAt = _time.GetUtcNow();
+            _syncedAt = time.GetUtcNow();
             _hasOffset = true;
             return _offsetMs;
         }

@@ -15,23 +15,14 @@ namespace Grinder.Grains.Binance;
 /// minute); 429 means the limit was broken and "it's your obligation as an API to back off"; repeated violations give
 /// 418 (IP ban) with a <c>Retry-After</c> in seconds.
 /// </remarks>
-public sealed partial class BinanceWeightGovernor
+public sealed partial class BinanceWeightGovernor(TimeProvider time, IOptions<BinanceOptions> options, ILogger<BinanceWeightGovernor> logger)
 {
-    private readonly TimeProvider _time;
-    private readonly BinanceOptions _options;
-    private readonly ILogger<BinanceWeightGovernor> _logger;
+    private readonly BinanceOptions _options = options.Value;
     private readonly Lock _gate = new();
 
     private long _minute = long.MinValue;
     private int _usedThisMinute;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
-
-    public BinanceWeightGovernor(TimeProvider time, IOptions<BinanceOptions> options, ILogger<BinanceWeightGovernor> logger)
-    {
-        _time = time;
-        _options = options.Value;
-        _logger = logger;
-    }
 
     /// <summary>The weight this silo allows itself per minute.</summary>
     public int Budget => Math.Max(1, (int)Math.Floor(_options.WeightLimitPerMinute * _options.WeightShare));
@@ -43,7 +34,7 @@ public sealed partial class BinanceWeightGovernor
         {
             lock (_gate)
             {
-                RollMinute(_time.GetUtcNow());
+                RollMinute(time.GetUtcNow());
                 return _usedThisMinute;
             }
         }
@@ -56,7 +47,7 @@ public sealed partial class BinanceWeightGovernor
         {
             lock (_gate)
             {
-                return _pausedUntil > _time.GetUtcNow() ? _pausedUntil : null;
+                return _pausedUntil > time.GetUtcNow() ? _pausedUntil : null;
             }
         }
     }
@@ -70,7 +61,7 @@ public sealed partial class BinanceWeightGovernor
     {
         lock (_gate)
         {
-            var now = _time.GetUtcNow();
+            var now = time.GetUtcNow();
             if (now < _pausedUntil)
             {
                 return false;
@@ -88,7 +79,7 @@ public sealed partial class BinanceWeightGovernor
     /// </summary>
     public bool HasPacedHeadroom(int weight, double share, TimeSpan lead)
     {
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         var intoMinute = TimeSpan.FromTicks((now.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) % TimeSpan.TicksPerMinute);
         var open = Math.Min(1.0, (intoMinute + lead).TotalSeconds / 60.0);
         return HasHeadroom(weight, share * open);
@@ -103,7 +94,7 @@ public sealed partial class BinanceWeightGovernor
             TimeSpan wait;
             lock (_gate)
             {
-                var now = _time.GetUtcNow();
+                var now = time.GetUtcNow();
                 if (now < _pausedUntil)
                 {
                     wait = _pausedUntil - now;
@@ -121,11 +112,11 @@ public sealed partial class BinanceWeightGovernor
 
                     var nextMinuteTicks = DateTimeOffset.UnixEpoch.UtcTicks + ((_minute + 1) * TimeSpan.TicksPerMinute);
                     wait = TimeSpan.FromTicks(nextMinuteTicks - now.UtcTicks);
-                    LogWeightWait(_logger, _usedThisMinute, weight, Budget, wait.TotalMilliseconds);
+                    LogWeightWait(logger, _usedThisMinute, weight, Budget, wait.TotalMilliseconds);
                 }
             }
 
-            await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, _time, cancellationToken)
+            await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, time, cancellationToken)
                 .ConfigureAwait(false);
         }
     }
@@ -135,7 +126,7 @@ public sealed partial class BinanceWeightGovernor
     {
         lock (_gate)
         {
-            var now = _time.GetUtcNow();
+            var now = time.GetUtcNow();
             RollMinute(now);
             if (usedWeight is { } used && used >= 0)
             {
@@ -152,7 +143,7 @@ public sealed partial class BinanceWeightGovernor
                     _pausedUntil = until;
                 }
 
-                LogRateLimited(_logger, (int)status, pause.TotalSeconds, _pausedUntil);
+                LogRateLimited(logger, (int)status, pause.TotalSeconds, _pausedUntil);
             }
         }
     }

@@ -14,24 +14,17 @@ namespace Grinder.Grains.Binance;
 /// reaches back about 6 months. Steady state pages by id; a fresh cursor steps through time windows (never
 /// <c>startTime=0</c>, defect 3) until the first row gives an id, then pages by id.
 /// </remarks>
-public sealed partial class UserTradesFetcher : IUserTradesFetcher
+public sealed partial class UserTradesFetcher(
+    BinanceRestClient client,
+    BinanceServerClock clock,
+    IOptions<BinanceOptions> options,
+    ILogger<UserTradesFetcher> logger) : IUserTradesFetcher
 {
     /// <summary>Binance keeps userTrades for about 6 months; an older startTime is clamped to this.</summary>
     public static readonly TimeSpan HistoryLimit = TimeSpan.FromDays(180);
 
 
-    private readonly BinanceRestClient _client;
-    private readonly BinanceServerClock _clock;
-    private readonly BinanceOptions _options;
-    private readonly ILogger<UserTradesFetcher> _logger;
-
-    public UserTradesFetcher(BinanceRestClient client, BinanceServerClock clock, IOptions<BinanceOptions> options, ILogger<UserTradesFetcher> logger)
-    {
-        _client = client;
-        _clock = clock;
-        _options = options.Value;
-        _logger = logger;
-    }
+    private readonly BinanceOptions _options = options.Value;
 
     /// <inheritdoc />
     public async Task<FetchResult> FetchAsync(BinanceCredentials credentials, FetchRequest request, CancellationToken cancellationToken)
@@ -68,7 +61,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         catch (Exception ex)
         {
             run.Fail(BinanceFailureKind.Unexpected, $"unexpected {ex.GetType().Name} while {doing} {BinanceEndpoints.UserTrades}");
-            LogUnexpected(_logger, symbol, ex);
+            LogUnexpected(logger, symbol, ex);
         }
     }
 
@@ -81,7 +74,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
 
         // A startTime..endTime window spans at most 7 days and reaches back about 6 months (Binance docs).
         var end = request.EndMs;
-        var start = Math.Max(request.StartMs, Math.Max(end - (long)_options.BootstrapWindow.TotalMilliseconds + 1, _clock.ServerNowMs - (long)HistoryLimit.TotalMilliseconds));
+        var start = Math.Max(request.StartMs, Math.Max(end - (long)_options.BootstrapWindow.TotalMilliseconds + 1, clock.ServerNowMs - (long)HistoryLimit.TotalMilliseconds));
         var limit = _options.PageLimit;
         var maxPages = request.MaxPages <= 0 ? _options.MaxPagesPerPoll : Math.Min(request.MaxPages, _options.MaxPagesPerPoll);
         for (var page = 0; page < maxPages && start <= end; page++)
@@ -111,7 +104,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
     // The server clock offset is needed for every signed request; a failure to get it ends the run.
     private async Task<bool> ClockReadyAsync(FetchRun run, CancellationToken cancellationToken)
     {
-        var clockFailure = await _client.EnsureClockAsync(cancellationToken).ConfigureAwait(false);
+        var clockFailure = await client.EnsureClockAsync(cancellationToken).ConfigureAwait(false);
         if (clockFailure is null)
         {
             return true;
@@ -130,7 +123,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
     // One userTrades page, parsed and added to the run; null (and the run failed) when the request or the whole body failed.
     private async Task<TradePage?> ReadPageAsync(BinanceCredentials credentials, string symbol, string query, FetchRun run, CancellationToken cancellationToken)
     {
-        var response = await _client.GetSignedAsync(
+        var response = await client.GetSignedAsync(
             BinanceEndpoints.UserTrades, query, BinanceEndpoints.UserTradesWeight, credentials, cancellationToken).ConfigureAwait(false);
         run.Requests += response.Requests;
         if (!response.IsSuccess)
@@ -142,7 +135,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         var parsed = TradeRowParser.ParsePage(response.Body.Span, symbol);
         if (parsed.PageError is not null)
         {
-            LogPageInvalid(_logger, symbol, parsed.PageError);
+            LogPageInvalid(logger, symbol, parsed.PageError);
             run.Fail(BinanceFailureKind.Parse, $"{BinanceEndpoints.UserTrades} {symbol}: {parsed.PageError}");
             return null;
         }
@@ -165,7 +158,7 @@ public sealed partial class UserTradesFetcher : IUserTradesFetcher
         for (var page = 0; page < maxPages; page++)
         {
             var position = run.Position;
-            var nowMs = _clock.ServerNowMs;
+            var nowMs = clock.ServerNowMs;
             string query;
             long windowStart = 0, windowEnd = 0;
             if (position.LastTradeId is { } lastId)

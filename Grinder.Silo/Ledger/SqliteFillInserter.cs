@@ -19,7 +19,7 @@ namespace Grinder.Silo.Ledger;
 /// "Problems found").
 /// </summary>
 /// <remarks>Not thread-safe: the ledger uses it under its write lock only.</remarks>
-internal sealed class SqliteFillInserter : IDisposable
+internal sealed class SqliteFillInserter(SqliteConnection connection) : IDisposable
 {
     /// <summary>Most rows one statement inserts: 5 + 512 × 14 = 7,173 parameters, under the bundled SQLite's limit of 32,766.</summary>
     public const int MaxRowsPerStatement = 512;
@@ -45,7 +45,7 @@ internal sealed class SqliteFillInserter : IDisposable
          WHERE account = ?1 AND symbol = ?2 AND trade_id = ?3 AND side = ?4
         """;
 
-    private readonly SqliteConnection _connection;
+    private readonly SqliteConnection _connection = connection ?? throw new ArgumentNullException(nameof(connection));
 
     // inserts[k] inserts 2^k rows. A batch is cut into statements of MaxRowsPerStatement rows and a remainder of powers
     // of two, so at most ten statements are ever prepared, each once for the connection's lifetime.
@@ -55,11 +55,6 @@ internal sealed class SqliteFillInserter : IDisposable
     private readonly Dictionary<string, byte[]> _utf8 = new(StringComparer.Ordinal);
 
     private sqlite3_stmt? _lookup;
-
-    public SqliteFillInserter(SqliteConnection connection)
-    {
-        _connection = connection ?? throw new ArgumentNullException(nameof(connection));
-    }
 
     private sqlite3 Database => _connection.Handle ?? throw new InvalidOperationException("The ledger's writer connection is not open.");
 
