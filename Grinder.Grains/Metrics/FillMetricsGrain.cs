@@ -88,7 +88,9 @@ public sealed partial class FillMetricsGrain(
         });
         foreach (var snapshot in await Task.WhenAll(pulls))
         {
-            if (snapshot is not null)
+            // An account with no saved state yet adds nothing unless it counted something (a failed load): no series
+            // appears for a source that has done nothing (runbook Gate 0 lists exactly the placeholders).
+            if (snapshot is { Version: > 0 } or { Pending.Counters.IsZero: false })
             {
                 _dirty |= _aggregator.Apply(snapshot);
             }
