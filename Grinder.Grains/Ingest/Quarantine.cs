@@ -71,15 +71,9 @@ public static class Quarantine
         var ignored = new UnsavedCounts();
         foreach (var row in ours)
         {
-            if (written.Contains(row))
-            {
-                Add(adopted, [new RejectedRow(row.Symbol, row.TradeId, null, row.Reason, row.Raw)], limit, row.SeenAtMs, ignored);
-                continue;
-            }
-
             var entered = Add(adopted, [new RejectedRow(row.Symbol, row.TradeId, null, row.Reason, row.Raw)], limit, row.SeenAtMs, ignored).Count;
             added += entered;
-            if (entered == 0)
+            if (entered == 0 && !written.Contains(row))
             {
                 counts.Uncount(MetricLabels.Reason.Parse);
             }
