@@ -19,8 +19,6 @@ namespace Grinder.Benchmarks;
 /// </summary>
 internal static class MetricsBenchmark
 {
-    private static readonly string[] Buckets = ["buy|maker", "buy|taker", "sell|maker", "sell|taker"];
-
     public static async Task<int> RunAsync(BenchArgs args)
     {
         var sizes = args.Ints("accounts", "1000,10000");
@@ -241,16 +239,16 @@ internal static class MetricsBenchmark
 
     private static AccountSnapshot Snapshot(int index, long version)
     {
-        var fills = Buckets.ToDictionary(bucket => bucket, bucket => new FillTotals(version * 3 + index % 7, version * 1000.5m + index, version * 0.5m, index % 3 == 0 ? version * 0.01m : 0m));
+        var fills = FillBucket.All.ToDictionary(bucket => bucket, bucket => new FillTotals(version * 3 + index % 7, version * 1000.5m + index, version * 0.5m, index % 3 == 0 ? version * 0.01m : 0m));
         return new AccountSnapshot(
             "acct-" + index.ToString("000000", CultureInfo.InvariantCulture),
-            index % 10 == 0 ? "sim" : "reconcile",
+            index % 10 == 0 ? FillSource.Sim : FillSource.Reconcile,
             version,
             fills,
             version * 10,
-            new Dictionary<string, long> { ["http"] = index % 5, ["parse"] = index % 3 },
-            new Dictionary<string, long> { ["ok"] = 1 },
-            new Dictionary<string, long> { ["ok"] = version * 10 },
+            new Dictionary<ErrorReason, long> { [ErrorReason.Http] = index % 5, [ErrorReason.Parse] = index % 3 },
+            new Dictionary<CursorResult, long> { [CursorResult.Ok] = 1 },
+            new Dictionary<CursorResult, long> { [CursorResult.Ok] = version * 10 },
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - index % 5000,
             true);
     }

@@ -13,22 +13,27 @@ public sealed class FillIngestState
     [Id(0)]
     public Dictionary<string, SymbolCursor> Symbols { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Cumulative fills keyed by <c>side|liquidity</c>.</summary>
+    /// <summary>Cumulative fills keyed by the bucket's stored form (<c>buy|taker</c>, <see cref="FillBucket.TryParse"/>).</summary>
     [Id(1)]
     public Dictionary<string, FillTotals> Fills { get; set; } = new(StringComparer.Ordinal);
 
     [Id(2)]
     public long Polls { get; set; }
 
-    /// <summary>Errors by runbook reason.</summary>
-    [Id(3)]
-    public Dictionary<string, long> Errors { get; set; } = new(StringComparer.Ordinal);
+    // Ids 3, 4, 5 and 15 held the keyed counters below as label text. Stored as JSON, they keep their names and their keys'
+    // text (each label's JsonStringEnumMemberName), so states written before they were typed load unchanged.
 
-    [Id(4)]
-    public Dictionary<string, long> CursorLoads { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Errors by reason.</summary>
+    [Id(19)]
+    public Dictionary<ErrorReason, long> Errors { get; set; } = [];
 
-    [Id(5)]
-    public Dictionary<string, long> CursorSaves { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>State loads by result.</summary>
+    [Id(20)]
+    public Dictionary<CursorResult, long> CursorLoads { get; set; } = [];
+
+    /// <summary>State saves by result.</summary>
+    [Id(21)]
+    public Dictionary<CursorResult, long> CursorSaves { get; set; } = [];
 
     /// <summary>When this state was last changed (the runbook's <c>updated_at_ms</c>).</summary>
     [Id(6)]
@@ -62,9 +67,9 @@ public sealed class FillIngestState
     [Id(14)]
     public int LedgerFormat { get; set; }
 
-    /// <summary>User data stream events by result (<c>recorded</c>, <c>duplicate</c>, <c>rejected</c>, <c>mismatch</c>).</summary>
-    [Id(15)]
-    public Dictionary<string, long> StreamEvents { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>User data stream events by result.</summary>
+    [Id(22)]
+    public Dictionary<StreamEventResult, long> StreamEvents { get; set; } = [];
 
     /// <summary>Fills read again with amounts that differ from the recorded ones (the first-seen values stay).</summary>
     [Id(16)]

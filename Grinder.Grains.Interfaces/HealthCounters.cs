@@ -8,15 +8,14 @@ namespace Grinder.Grains;
 [GenerateSerializer, Immutable]
 public sealed record HealthCounters(
     [property: Id(0)] long Polls,
-    [property: Id(1)] IReadOnlyDictionary<string, long> Errors,
-    [property: Id(2)] IReadOnlyDictionary<string, long> CursorLoads,
-    [property: Id(3)] IReadOnlyDictionary<string, long> CursorSaves,
-    [property: Id(4)] IReadOnlyDictionary<string, long> StreamEvents,
+    // Ids 1 to 4 held these counters keyed by label text; not to be reused.
+    [property: Id(6)] IReadOnlyDictionary<ErrorReason, long> Errors,
+    [property: Id(7)] IReadOnlyDictionary<CursorResult, long> CursorLoads,
+    [property: Id(8)] IReadOnlyDictionary<CursorResult, long> CursorSaves,
+    [property: Id(9)] IReadOnlyDictionary<StreamEventResult, long> StreamEvents,
     [property: Id(5)] long AmountMismatches)
 {
-    private static readonly IReadOnlyDictionary<string, long> Empty = new Dictionary<string, long>(StringComparer.Ordinal);
-
-    public static HealthCounters Zero { get; } = new(0, Empty, Empty, Empty, Empty, 0);
+    public static HealthCounters Zero { get; } = new(0, new Dictionary<ErrorReason, long>(), new Dictionary<CursorResult, long>(), new Dictionary<CursorResult, long>(), new Dictionary<StreamEventResult, long>(), 0);
 
     /// <summary>Nothing counted.</summary>
     public bool IsZero => Polls == 0 && AmountMismatches == 0
@@ -34,9 +33,10 @@ public sealed record HealthCounters(
         Combine(StreamEvents, other.StreamEvents, sign),
         AmountMismatches + (sign * other.AmountMismatches));
 
-    private static Dictionary<string, long> Combine(IReadOnlyDictionary<string, long> left, IReadOnlyDictionary<string, long> right, int sign)
+    private static Dictionary<TLabel, long> Combine<TLabel>(IReadOnlyDictionary<TLabel, long> left, IReadOnlyDictionary<TLabel, long> right, int sign)
+        where TLabel : struct, Enum
     {
-        var sum = new Dictionary<string, long>(left, StringComparer.Ordinal);
+        var sum = new Dictionary<TLabel, long>(left);
         foreach (var (key, value) in right)
         {
             sum[key] = sum.GetValueOrDefault(key) + (sign * value);

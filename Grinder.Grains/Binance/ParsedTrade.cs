@@ -1,19 +1,5 @@
 namespace Grinder.Grains.Binance;
 
-/// <summary>Taker or maker side of a fill, from Binance's <c>side</c> field.</summary>
-public enum FillSide
-{
-    Buy,
-    Sell,
-}
-
-/// <summary>Maker or taker, from Binance's <c>maker</c> field.</summary>
-public enum FillLiquidity
-{
-    Maker,
-    Taker,
-}
-
 /// <summary>One validated row of <c>GET /fapi/v1/userTrades</c>. Numbers are decimals parsed from Binance's strings.</summary>
 public sealed record ParsedTrade(
     string Symbol,

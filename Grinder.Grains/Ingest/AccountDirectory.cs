@@ -39,7 +39,7 @@ public sealed partial class AccountDirectory : IAccountDirectory
             }
 
             var symbols = ParseSymbols(options.Symbols, "Grinder:Symbols", failures);
-            accounts.Add(new ConfiguredAccount("main", "reconcile", symbols, new BinanceCredentials(options.ApiKey ?? string.Empty, options.ApiSecret ?? string.Empty)));
+            accounts.Add(new ConfiguredAccount("main", FillSource.Reconcile, symbols, new BinanceCredentials(options.ApiKey ?? string.Empty, options.ApiSecret ?? string.Empty)));
         }
 
         for (var index = 0; index < options.Accounts.Count; index++)
@@ -58,9 +58,9 @@ public sealed partial class AccountDirectory : IAccountDirectory
                 continue;
             }
 
-            if (account.Source is not ("reconcile" or "sim" or "manual"))
+            if (!MetricLabels.TryParseSource(account.Source, out var source))
             {
-                failures.Add($"{prefix}:Source must be reconcile, sim or manual");
+                failures.Add($"{prefix}:Source must be {string.Join(", ", Enum.GetValues<FillSource>().Select(value => value.Label()))}");
             }
 
             var key = ReadSecret(account.ApiKey, account.ApiKeyFile, $"{prefix}:ApiKey", failures);
@@ -75,7 +75,7 @@ public sealed partial class AccountDirectory : IAccountDirectory
             }
 
             var symbols = ParseSymbols(account.Symbols ?? options.Symbols, $"{prefix}:Symbols", failures);
-            accounts.Add(new ConfiguredAccount(account.Id, account.Source, symbols, new BinanceCredentials(key ?? string.Empty, secret ?? string.Empty)));
+            accounts.Add(new ConfiguredAccount(account.Id, source, symbols, new BinanceCredentials(key ?? string.Empty, secret ?? string.Empty)));
         }
 
         return (accounts, failures);

@@ -38,7 +38,7 @@ public sealed class AccountOptions
     /// <summary>A file holding the secret, instead of <see cref="ApiSecret"/>.</summary>
     public string? ApiSecretFile { get; set; }
 
-    /// <summary>Metric label <c>source</c>: <c>reconcile</c> (default, real money) or <c>sim</c> (paper trading).</summary>
+    /// <summary>Metric label <c>source</c> (<see cref="FillSource"/>): <c>reconcile</c> (default, real money), <c>sim</c> (paper trading) or <c>manual</c>.</summary>
     public string Source { get; set; } = "reconcile";
 
     public override string ToString() => $"AccountOptions({Id})";

@@ -56,7 +56,7 @@ public sealed class FillIngestGrain(
     // saves, so that a metrics state persisted by such a version still orders against new reports.
     private const long VersionPerSave = 1_000_000;
 
-    private readonly Dictionary<string, (long? PollMs, string? Error)> _symbolRuntime = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long? PollMs, ErrorReason? Error)> _symbolRuntime = new(StringComparer.Ordinal);
     private readonly HashSet<string> _exemptSymbols = new(StringComparer.Ordinal);
     private GrainState<FillIngestState> _stored = new(new FillIngestState());
     private FillIngestState _working = new() { LedgerFormat = 1 };
@@ -74,7 +74,7 @@ public sealed class FillIngestGrain(
     private long _saveAttempts;
     private long _reportSequence;
     private long? _lastPollMs;
-    private string? _lastErrorReason;
+    private ErrorReason? _lastErrorReason;
     private string? _lastSaveError;
     private string? _lastLedgerError;
     private readonly ConcurrentQueue<UserDataStreamEvent> _streamInbox = new();
@@ -94,7 +94,7 @@ public sealed class FillIngestGrain(
 
     private IngestOptions Options => options.Value;
 
-    private string Source => _account?.Source ?? "reconcile";
+    private FillSource Source => _account?.Source ?? FillSource.Reconcile;
 
     // Resolved once: GetGrain looks the interface type up by reflection on every call (seen in the fan-out profile).
     private IFillMetricsGrain Metrics => _metrics ??= GrainFactory.GetGrain<IFillMetricsGrain>(0);
@@ -168,18 +168,18 @@ public sealed class FillIngestGrain(
         if (rejected.Count > 0)
         {
             QuarantineRows(rejected, now);
-            _unsaved.StreamEvent(MetricLabels.StreamEvent.Rejected, rejected.Count);
+            _unsaved.StreamEvent(StreamEventResult.Rejected, rejected.Count);
         }
 
         var unseen = Recent.Unseen(fills);
-        _unsaved.StreamEvent(MetricLabels.StreamEvent.Duplicate, fills.Count - unseen.Count);
+        _unsaved.StreamEvent(StreamEventResult.Duplicate, fills.Count - unseen.Count);
         if (unseen.Count > 0)
         {
             using var deadline = new CancellationTokenSource(Options.TickDeadline);
             if (await RecordAsync(FillFeeder.Stream, unseen, now, deadline.Token) is { } recorded)
             {
-                _unsaved.StreamEvent(MetricLabels.StreamEvent.Recorded, recorded.Inserted.Count);
-                _unsaved.StreamEvent(MetricLabels.StreamEvent.Duplicate, unseen.Count - recorded.Inserted.Count);
+                _unsaved.StreamEvent(StreamEventResult.Recorded, recorded.Inserted.Count);
+                _unsaved.StreamEvent(StreamEventResult.Duplicate, unseen.Count - recorded.Inserted.Count);
                 LogIngested(recorded, unseen, _working.Symbols);
             }
             else if (_pendingStreamFills.Count + unseen.Count <= MaxPendingStreamFills)
@@ -322,7 +322,7 @@ public sealed class FillIngestGrain(
                     cursor?.ReadHighWaterId ?? -1,
                     cursor?.LastTradeId is null,
                     runtime.PollMs,
-                    runtime.Error,
+                    runtime.Error?.Label(),
                     Quarantine.CountFor(_working, symbol),
                     cursor?.LastRescanMs,
                     _lastRestReadMs.TryGetValue(symbol, out var restMs) ? restMs : null);
@@ -330,10 +330,10 @@ public sealed class FillIngestGrain(
             .ToList();
         return Task.FromResult(new AccountHealth(
             AccountId,
-            Source,
+            Source.Label(),
             IsPolling,
             _lastPollMs,
-            _lastErrorReason,
+            _lastErrorReason?.Label(),
             _loadError,
             _working.LastSaveMs,
             _working.Polls + _unsaved.Current().Polls,
@@ -424,14 +424,14 @@ public sealed class FillIngestGrain(
             }
 
             ledgerTotals = ReadPositions.IsPreLedger(state)
-                ? await ledger.ImportLegacyAsync(ReadPositions.LegacyImportOf(state, AccountId, Source), cancellationToken).WaitAsync(Options.TickDeadline, cancellationToken)
+                ? await ledger.ImportLegacyAsync(ReadPositions.LegacyImportOf(state, AccountId, Source.Label()), cancellationToken).WaitAsync(Options.TickDeadline, cancellationToken)
                 : await ledger.GetTotalsAsync(AccountId, cancellationToken).WaitAsync(Options.TickDeadline, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Counted in this activation's pending counts (and reported with them) until a save of it carries them.
-            _unsaved.Load(MetricLabels.CursorResult.Error);
-            _unsaved.Error(MetricLabels.Reason.Cursor);
+            _unsaved.Load(CursorResult.Error);
+            _unsaved.Error(ErrorReason.Cursor);
             _loadError = $"{ex.GetType().Name}: {ex.Message}";
             IngestLog.CursorLoadError(logger, AccountId, _loadError, ex);
             await ReportAsync();
@@ -443,7 +443,7 @@ public sealed class FillIngestGrain(
         _totals = ledgerTotals;
         if (fresh.RecordExists)
         {
-            _unsaved.Load(MetricLabels.CursorResult.Ok);
+            _unsaved.Load(CursorResult.Ok);
             IngestLog.CursorLoaded(logger, AccountId, _working.Symbols.Count, _working.SaveCount);
         }
         else
@@ -637,18 +637,18 @@ public sealed class FillIngestGrain(
     }
 
     // Quarantines new bad rows and counts the fetch's error; returns the symbol's error reason for /healthz.
-    private string? Absorb(string symbol, FetchResult result, long nowMs)
+    private ErrorReason? Absorb(string symbol, FetchResult result, long nowMs)
     {
         var added = QuarantineRows(result.Rejected, nowMs);
         if (result.Error is { } reason)
         {
-            var label = MetricLabels.Reason.Of(reason);
-            _unsaved.Error(label);
-            IngestLog.IngestError(logger, AccountId, symbol, label, result.ErrorDetail ?? string.Empty);
-            return label;
+            var counted = ErrorReasons.Of(reason);
+            _unsaved.Error(counted);
+            IngestLog.IngestError(logger, AccountId, symbol, counted.Label(), result.ErrorDetail ?? string.Empty);
+            return counted;
         }
 
-        return added > 0 ? MetricLabels.Reason.Parse : null;
+        return added > 0 ? ErrorReason.Parse : null;
     }
 
     // A row enters the quarantine (and the parse error count, and the log) once, whichever feeder brought it.
@@ -682,12 +682,12 @@ public sealed class FillIngestGrain(
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(Options.TickDeadline);
-            var result = await ledger.AppendAsync(new LedgerBatch(AccountId, Source, feeder, nowMs, trades), deadline.Token)
+            var result = await ledger.AppendAsync(new LedgerBatch(AccountId, Source.Label(), feeder, nowMs, trades), deadline.Token)
                 .WaitAsync(Options.TickDeadline, cancellationToken);
             _totals = result.Totals;
             _lastLedgerError = null;
             Recent.Remember(trades, nowMs);
-            _unsaved.StreamEvent(MetricLabels.StreamEvent.Mismatch, feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
+            _unsaved.StreamEvent(StreamEventResult.Mismatch, feeder == FillFeeder.Stream ? result.Mismatched.Count : 0);
             _unsaved.Mismatches(result.Mismatched.Count);
             foreach (var key in result.Mismatched)
             {
@@ -700,8 +700,8 @@ public sealed class FillIngestGrain(
         {
             // Storage down or the tick's deadline: the positions stay where they were, so these rows are read again.
             _lastLedgerError = ex is OperationCanceledException ? "deadline reached while writing the ledger" : $"{ex.GetType().Name}: {ex.Message}";
-            _unsaved.Error(MetricLabels.Reason.Cursor);
-            _lastErrorReason = MetricLabels.Reason.Cursor;
+            _unsaved.Error(ErrorReason.Cursor);
+            _lastErrorReason = ErrorReason.Cursor;
             IngestLog.LedgerWriteError(logger, AccountId, trades.Count, ex);
             return null;
         }
@@ -784,13 +784,13 @@ public sealed class FillIngestGrain(
         foreach (var rejection in rejected)
         {
             IngestLog.CursorRejected(logger, AccountId, rejection.Symbol, FormatKey(rejection.ExistingKey), FormatKey(rejection.NewKey));
-            _symbolRuntime[rejection.Symbol] = (_symbolRuntime.GetValueOrDefault(rejection.Symbol).PollMs, MetricLabels.Reason.Cursor);
+            _symbolRuntime[rejection.Symbol] = (_symbolRuntime.GetValueOrDefault(rejection.Symbol).PollMs, ErrorReason.Cursor);
         }
 
         // This save's own result counts only if it is written, so it goes with the write rather than into the pending counts.
         var ownResult = new UnsavedCounts();
-        ownResult.Save(MetricLabels.CursorResult.RejectedNonMonotonic, rejected.Count);
-        ownResult.Save(MetricLabels.CursorResult.Ok);
+        ownResult.Save(CursorResult.RejectedNonMonotonic, rejected.Count);
+        ownResult.Save(CursorResult.Ok);
         var pending = _unsaved.Current();
         var epoch = ++_saveAttempts;
         UnsavedCounts.Fold(candidate, pending.Add(ownResult.Current()), _activationId, epoch);
@@ -810,8 +810,8 @@ public sealed class FillIngestGrain(
         {
             // Nothing is lost: the fills are in the ledger, the positions in memory; the next poll saves them.
             _lastSaveError = (outcome.ConflictFirst ? "conflict, then re-read failed: " : string.Empty) + $"{ex.GetType().Name}: {ex.Message}";
-            _unsaved.Save(MetricLabels.CursorResult.Error);
-            _unsaved.Save(MetricLabels.CursorResult.RejectedNonMonotonic, outcome.ConflictFirst ? 0 : rejected.Count);
+            _unsaved.Save(CursorResult.Error);
+            _unsaved.Save(CursorResult.RejectedNonMonotonic, outcome.ConflictFirst ? 0 : rejected.Count);
             if (outcome.ConflictFirst)
             {
                 IngestLog.SaveConflict(logger, AccountId);
@@ -820,7 +820,7 @@ public sealed class FillIngestGrain(
             {
                 // Had it been written after all, it carried the pending counts and these rejections.
                 var written = new UnsavedCounts();
-                written.Save(MetricLabels.CursorResult.RejectedNonMonotonic, rejected.Count);
+                written.Save(CursorResult.RejectedNonMonotonic, rejected.Count);
                 _unconfirmed.Add(new UnconfirmedSave(epoch, pending.Add(written.Current()), [.. candidate.Quarantine]));
             }
 
@@ -867,7 +867,7 @@ public sealed class FillIngestGrain(
         Quarantine.Merge(adopted, _working.Quarantine, written, Options.QuarantineLimit, _unsaved);
         foreach (var symbol in ReadPositions.Reconcile(adopted, _working.Symbols))
         {
-            _symbolRuntime[symbol] = (_symbolRuntime.GetValueOrDefault(symbol).PollMs, MetricLabels.Reason.Cursor);
+            _symbolRuntime[symbol] = (_symbolRuntime.GetValueOrDefault(symbol).PollMs, ErrorReason.Cursor);
         }
 
         // An operator reset still pending (not yet saved) stays exempt; the stored state is the new baseline.
@@ -900,13 +900,13 @@ public sealed class FillIngestGrain(
             [.. _working.FoldedPending]);
     }
 
-    // The fill counters are the ledger's totals; the snapshot keys them "side|liquidity" under the account's source.
-    private Dictionary<string, FillTotals> FillBuckets()
+    // The fill counters are the ledger's totals, per (side, liquidity) under the account's source.
+    private Dictionary<FillBucket, FillTotals> FillBuckets()
     {
-        var buckets = new Dictionary<string, FillTotals>(StringComparer.Ordinal);
+        var buckets = new Dictionary<FillBucket, FillTotals>();
         foreach (var (bucket, value) in _totals.Buckets)
         {
-            var key = MetricLabels.Bucket(bucket.Side, bucket.Liquidity);
+            var key = new FillBucket(bucket.Side, bucket.Liquidity);
             buckets[key] = buckets.GetValueOrDefault(key, FillTotals.Zero).Add(value);
         }
 
@@ -922,7 +922,7 @@ public sealed class FillIngestGrain(
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {
             // The next poll reports again with absolute values; nothing accumulates here.
-            _lastErrorReason ??= MetricLabels.Reason.Unknown;
+            _lastErrorReason ??= ErrorReason.Unknown;
         }
     }
 
@@ -934,9 +934,9 @@ public sealed class FillIngestGrain(
         Symbols = new Dictionary<string, SymbolCursor>(source.Symbols, StringComparer.Ordinal),
         Fills = new Dictionary<string, FillTotals>(source.Fills, StringComparer.Ordinal),
         Polls = source.Polls,
-        Errors = new Dictionary<string, long>(source.Errors, StringComparer.Ordinal),
-        CursorLoads = new Dictionary<string, long>(source.CursorLoads, StringComparer.Ordinal),
-        CursorSaves = new Dictionary<string, long>(source.CursorSaves, StringComparer.Ordinal),
+        Errors = new Dictionary<ErrorReason, long>(source.Errors),
+        CursorLoads = new Dictionary<CursorResult, long>(source.CursorLoads),
+        CursorSaves = new Dictionary<CursorResult, long>(source.CursorSaves),
         UpdatedAtMs = source.UpdatedAtMs,
         LastSaveMs = source.LastSaveMs,
         Quarantine = [.. source.Quarantine],
@@ -945,7 +945,7 @@ public sealed class FillIngestGrain(
         FeesByAsset = new Dictionary<string, decimal>(source.FeesByAsset, StringComparer.Ordinal),
         RebatesByAsset = new Dictionary<string, decimal>(source.RebatesByAsset, StringComparer.Ordinal),
         LedgerFormat = source.LedgerFormat,
-        StreamEvents = new Dictionary<string, long>(source.StreamEvents, StringComparer.Ordinal),
+        StreamEvents = new Dictionary<StreamEventResult, long>(source.StreamEvents),
         AmountMismatches = source.AmountMismatches,
         FoldedPending = [.. source.FoldedPending],
     };

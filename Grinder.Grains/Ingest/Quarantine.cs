@@ -38,7 +38,7 @@ public static class Quarantine
 
         if (added is not null)
         {
-            counts.Error(MetricLabels.Reason.Parse, added.Count);
+            counts.Error(ErrorReason.Parse, added.Count);
         }
 
         if (state.Quarantine.Count > limit)
@@ -75,7 +75,7 @@ public static class Quarantine
             added += entered;
             if (entered == 0 && !written.Contains(row))
             {
-                counts.Uncount(MetricLabels.Reason.Parse);
+                counts.Uncount(ErrorReason.Parse);
             }
         }
 

@@ -192,13 +192,13 @@ public static class ReadPositions
         var buckets = new Dictionary<TotalsBucket, FillTotals>();
         foreach (var (key, totals) in state.Fills)
         {
-            // The previous version keyed its totals as the snapshot still does, "side|liquidity", e.g. "buy|taker".
-            if (!MetricLabels.TryParseBucket(key, out var side, out var liquidity) || totals.Count == 0)
+            // The previous version keyed its totals by the bucket's stored form, e.g. "buy|taker"; anything else is skipped.
+            if (!FillBucket.TryParse(key, out var read) || totals.Count == 0)
             {
                 continue;
             }
 
-            var bucket = new TotalsBucket(source, side, liquidity);
+            var bucket = new TotalsBucket(source, read.Side, read.Liquidity);
             buckets[bucket] = buckets.GetValueOrDefault(bucket, FillTotals.Zero).Add(totals);
         }
 

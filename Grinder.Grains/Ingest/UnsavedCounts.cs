@@ -11,41 +11,41 @@ public sealed class UnsavedCounts
     /// <summary>Fold marks a state keeps: enough for every activation alive at once during a failover, and some.</summary>
     public const int FoldMarks = 8;
 
-    private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _loads = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _saves = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _streamEvents = new(StringComparer.Ordinal);
+    private readonly Dictionary<ErrorReason, long> _errors = [];
+    private readonly Dictionary<CursorResult, long> _loads = [];
+    private readonly Dictionary<CursorResult, long> _saves = [];
+    private readonly Dictionary<StreamEventResult, long> _streamEvents = [];
     private long _polls;
     private long _mismatches;
 
     public void Poll() => _polls++;
 
-    public void Error(string reason, long by = 1) => Add(_errors, reason, by);
+    public void Error(ErrorReason reason, long by = 1) => Add(_errors, reason, by);
 
-    public void Load(string result, long by = 1) => Add(_loads, result, by);
+    public void Load(CursorResult result, long by = 1) => Add(_loads, result, by);
 
-    public void Save(string result, long by = 1) => Add(_saves, result, by);
+    public void Save(CursorResult result, long by = 1) => Add(_saves, result, by);
 
-    public void StreamEvent(string result, long by = 1) => Add(_streamEvents, result, by);
+    public void StreamEvent(StreamEventResult result, long by = 1) => Add(_streamEvents, result, by);
 
     public void Mismatches(long by) => _mismatches += Math.Max(0, by);
 
     /// <summary>Takes back one error this activation counted that another writer's saved state already counts.</summary>
-    public void Uncount(string reason)
+    public void Uncount(ErrorReason reason)
     {
         if (_errors.GetValueOrDefault(reason) > 0)
         {
-            Remove(_errors, new Dictionary<string, long> { [reason] = 1 });
+            Remove(_errors, new Dictionary<ErrorReason, long> { [reason] = 1 });
         }
     }
 
     /// <summary>A copy of what is counted now.</summary>
     public HealthCounters Current() => new(
         _polls,
-        new Dictionary<string, long>(_errors, StringComparer.Ordinal),
-        new Dictionary<string, long>(_loads, StringComparer.Ordinal),
-        new Dictionary<string, long>(_saves, StringComparer.Ordinal),
-        new Dictionary<string, long>(_streamEvents, StringComparer.Ordinal),
+        new Dictionary<ErrorReason, long>(_errors),
+        new Dictionary<CursorResult, long>(_loads),
+        new Dictionary<CursorResult, long>(_saves),
+        new Dictionary<StreamEventResult, long>(_streamEvents),
         _mismatches);
 
     /// <summary>Takes out <paramref name="written"/>, which a saved state now holds (what was counted meanwhile stays).</summary>
@@ -88,14 +88,15 @@ public sealed class UnsavedCounts
         ArgumentNullException.ThrowIfNull(state);
         return new HealthCounters(
             state.Polls,
-            new Dictionary<string, long>(state.Errors, StringComparer.Ordinal),
-            new Dictionary<string, long>(state.CursorLoads, StringComparer.Ordinal),
-            new Dictionary<string, long>(state.CursorSaves, StringComparer.Ordinal),
-            new Dictionary<string, long>(state.StreamEvents, StringComparer.Ordinal),
+            new Dictionary<ErrorReason, long>(state.Errors),
+            new Dictionary<CursorResult, long>(state.CursorLoads),
+            new Dictionary<CursorResult, long>(state.CursorSaves),
+            new Dictionary<StreamEventResult, long>(state.StreamEvents),
             state.AmountMismatches);
     }
 
-    private static void Add(Dictionary<string, long> counters, string key, long by)
+    private static void Add<TLabel>(Dictionary<TLabel, long> counters, TLabel key, long by)
+        where TLabel : struct, Enum
     {
         if (by > 0)
         {
@@ -103,7 +104,8 @@ public sealed class UnsavedCounts
         }
     }
 
-    private static void AddAll(Dictionary<string, long> target, IReadOnlyDictionary<string, long> counts)
+    private static void AddAll<TLabel>(Dictionary<TLabel, long> target, IReadOnlyDictionary<TLabel, long> counts)
+        where TLabel : struct, Enum
     {
         foreach (var (key, value) in counts)
         {
@@ -114,7 +116,8 @@ public sealed class UnsavedCounts
         }
     }
 
-    private static void Remove(Dictionary<string, long> counters, IReadOnlyDictionary<string, long> written)
+    private static void Remove<TLabel>(Dictionary<TLabel, long> counters, IReadOnlyDictionary<TLabel, long> written)
+        where TLabel : struct, Enum
     {
         foreach (var (key, value) in written)
         {

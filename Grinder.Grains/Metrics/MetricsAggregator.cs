@@ -11,16 +11,16 @@ public sealed class MetricsAggregator
 
     private readonly Dictionary<string, AccountSnapshot> _accounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<PendingCounters>> _pending = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FillTotals> _fills = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _polls = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _loads = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _saves = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _recovered = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _streamsConnected = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _streamsExpected = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _streamEvents = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _mismatches = new(StringComparer.Ordinal);
+    private readonly Dictionary<FillSeries, FillTotals> _fills = [];
+    private readonly Dictionary<FillSource, long> _polls = [];
+    private readonly Dictionary<SourceSeries<ErrorReason>, long> _errors = [];
+    private readonly Dictionary<SourceSeries<CursorResult>, long> _loads = [];
+    private readonly Dictionary<SourceSeries<CursorResult>, long> _saves = [];
+    private readonly Dictionary<FillSource, long> _recovered = [];
+    private readonly Dictionary<FillSource, long> _streamsConnected = [];
+    private readonly Dictionary<FillSource, long> _streamsExpected = [];
+    private readonly Dictionary<SourceSeries<StreamEventResult>, long> _streamEvents = [];
+    private readonly Dictionary<FillSource, long> _mismatches = [];
     private long _reconcileRuns;
     private MetricsAggregate? _cached;
 
@@ -170,7 +170,7 @@ public sealed class MetricsAggregator
             return _cached;
         }
 
-        var oldest = new Dictionary<string, long>(StringComparer.Ordinal);
+        var oldest = new Dictionary<FillSource, long>();
         foreach (var account in _accounts.Values)
         {
             if (account.Polling && account.LastSaveUnixMs is { } saved)
@@ -180,19 +180,19 @@ public sealed class MetricsAggregator
         }
 
         _cached = new MetricsAggregate(
-            new Dictionary<string, FillTotals>(_fills, StringComparer.Ordinal),
-            new Dictionary<string, long>(_polls, StringComparer.Ordinal),
-            new Dictionary<string, long>(_errors, StringComparer.Ordinal),
-            new Dictionary<string, long>(_loads, StringComparer.Ordinal),
-            new Dictionary<string, long>(_saves, StringComparer.Ordinal),
+            new Dictionary<FillSeries, FillTotals>(_fills),
+            new Dictionary<FillSource, long>(_polls),
+            new Dictionary<SourceSeries<ErrorReason>, long>(_errors),
+            new Dictionary<SourceSeries<CursorResult>, long>(_loads),
+            new Dictionary<SourceSeries<CursorResult>, long>(_saves),
             oldest,
             _reconcileRuns,
             _accounts.Count,
-            new Dictionary<string, long>(_recovered, StringComparer.Ordinal),
-            new Dictionary<string, long>(_streamsConnected, StringComparer.Ordinal),
-            new Dictionary<string, long>(_streamsExpected, StringComparer.Ordinal),
-            new Dictionary<string, long>(_streamEvents, StringComparer.Ordinal),
-            new Dictionary<string, long>(_mismatches, StringComparer.Ordinal));
+            new Dictionary<FillSource, long>(_recovered),
+            new Dictionary<FillSource, long>(_streamsConnected),
+            new Dictionary<FillSource, long>(_streamsExpected),
+            new Dictionary<SourceSeries<StreamEventResult>, long>(_streamEvents),
+            new Dictionary<FillSource, long>(_mismatches));
         return _cached;
     }
 
@@ -200,7 +200,7 @@ public sealed class MetricsAggregator
     {
         foreach (var (bucket, totals) in snapshot.Fills)
         {
-            var key = MetricLabels.Series(snapshot.Source, bucket);
+            var key = new FillSeries(snapshot.Source, bucket);
             var current = _fills.GetValueOrDefault(key, FillTotals.Zero);
             _fills[key] = sign > 0 ? current.Add(totals) : current.Subtract(totals);
         }
@@ -208,17 +208,17 @@ public sealed class MetricsAggregator
         Add(_polls, snapshot.Source, snapshot.Polls * sign);
         foreach (var (reason, count) in snapshot.Errors)
         {
-            Add(_errors, MetricLabels.Series(snapshot.Source, reason), count * sign);
+            Add(_errors, new SourceSeries<ErrorReason>(snapshot.Source, reason), count * sign);
         }
 
         foreach (var (result, count) in snapshot.CursorLoads)
         {
-            Add(_loads, MetricLabels.Series(snapshot.Source, result), count * sign);
+            Add(_loads, new SourceSeries<CursorResult>(snapshot.Source, result), count * sign);
         }
 
         foreach (var (result, count) in snapshot.CursorSaves)
         {
-            Add(_saves, MetricLabels.Series(snapshot.Source, result), count * sign);
+            Add(_saves, new SourceSeries<CursorResult>(snapshot.Source, result), count * sign);
         }
 
         // grinder_reconcile_runs_total counts every completed account poll, of all sources.
@@ -231,12 +231,13 @@ public sealed class MetricsAggregator
             Add(_streamsConnected, snapshot.Source, snapshot.StreamConnected ? sign : 0);
         }
 
-        foreach (var (result, count) in snapshot.StreamEvents ?? new Dictionary<string, long>())
+        foreach (var (result, count) in snapshot.StreamEvents ?? new Dictionary<StreamEventResult, long>())
         {
-            Add(_streamEvents, MetricLabels.Series(snapshot.Source, result), count * sign);
+            Add(_streamEvents, new SourceSeries<StreamEventResult>(snapshot.Source, result), count * sign);
         }
     }
 
-    private static void Add(Dictionary<string, long> target, string key, long delta) =>
+    private static void Add<TKey>(Dictionary<TKey, long> target, TKey key, long delta)
+        where TKey : notnull =>
         target[key] = target.GetValueOrDefault(key) + delta;
 }

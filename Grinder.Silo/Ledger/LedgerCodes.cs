@@ -1,3 +1,4 @@
+using Grinder.Grains;
 using Grinder.Grains.Binance;
 using Grinder.Grains.Ledger;
 
@@ -34,7 +35,7 @@ public static class LedgerCodes
         _ => throw new FormatException($"Unknown feeder '{text}' in the ledger."),
     };
 
-    public static string BucketSide(FillSide side) => side == FillSide.Buy ? "buy" : "sell";
+    public static string BucketSide(FillSide side) => side.Label();
 
     public static FillSide ParseBucketSide(string text) => text switch
     {
@@ -43,7 +44,7 @@ public static class LedgerCodes
         _ => throw new FormatException($"Unknown totals side '{text}' in the ledger."),
     };
 
-    public static string Liquidity(FillLiquidity liquidity) => liquidity == FillLiquidity.Maker ? "maker" : "taker";
+    public static string Liquidity(FillLiquidity liquidity) => liquidity.Label();
 
     public static FillLiquidity ParseLiquidity(string text) => text switch
     {

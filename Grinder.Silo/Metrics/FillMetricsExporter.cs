@@ -97,23 +97,23 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         UpdateFills(_fees, aggregate.Fills, static totals => (double)totals.Fees);
         UpdateFills(_rebates, aggregate.Fills, static totals => (double)totals.Rebates);
 
-        UpdateCounter(_polls, aggregate.Polls, [None]);
-        UpdateCounter(_errors, aggregate.Errors, [None, None]);
-        UpdateCounter(_cursorLoads, aggregate.CursorLoads, [None, None]);
-        UpdateCounter(_cursorSaves, aggregate.CursorSaves, [None, None]);
-        UpdateCounter(_recovered, aggregate.Recovered ?? new Dictionary<string, long>(), [None]);
-        UpdateCounter(_streamEvents, aggregate.StreamEvents ?? new Dictionary<string, long>(), [None, None]);
-        UpdateCounter(_mismatches, aggregate.AmountMismatches ?? new Dictionary<string, long>(), [None]);
-        UpdateGauge(_streamsConnected, aggregate.StreamsConnected ?? new Dictionary<string, long>());
-        UpdateGauge(_streamsExpected, aggregate.StreamsExpected ?? new Dictionary<string, long>());
+        UpdateCounter(_polls, aggregate.Polls, static source => [source.Label()], [None]);
+        UpdateCounter(_errors, aggregate.Errors, static series => series.Labels(), [None, None]);
+        UpdateCounter(_cursorLoads, aggregate.CursorLoads, static series => series.Labels(), [None, None]);
+        UpdateCounter(_cursorSaves, aggregate.CursorSaves, static series => series.Labels(), [None, None]);
+        UpdateCounter(_recovered, aggregate.Recovered, static source => [source.Label()], [None]);
+        UpdateCounter(_streamEvents, aggregate.StreamEvents, static series => series.Labels(), [None, None]);
+        UpdateCounter(_mismatches, aggregate.AmountMismatches, static source => [source.Label()], [None]);
+        UpdateGauge(_streamsConnected, aggregate.StreamsConnected);
+        UpdateGauge(_streamsExpected, aggregate.StreamsExpected);
         _reconcileRuns.IncTo(aggregate.ReconcileRuns);
 
         // Runbook Gate 0: the reconcile switch is always present, 0 or 1.
         var on = _ingest.Value.Enabled ? 1 : 0;
-        _enabled.WithLabels("reconcile").Set(on);
-        foreach (var source in aggregate.Polls.Keys.Where(source => source != "reconcile"))
+        _enabled.WithLabels(FillSource.Reconcile.Label()).Set(on);
+        foreach (var source in aggregate.Polls.Keys.Where(source => source != FillSource.Reconcile))
         {
-            _enabled.WithLabels(source).Set(on);
+            _enabled.WithLabels(source.Label()).Set(on);
         }
 
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -128,14 +128,14 @@ public sealed class FillMetricsExporter : IMetricsTextSource
             _cursorAge.RemoveLabelled(None);
             foreach (var (source, savedMs) in aggregate.OldestLastSaveUnixMs)
             {
-                _lastSave.WithLabels(source).Set(savedMs / 1000.0);
-                _cursorAge.WithLabels(source).Set(Math.Max(0, nowMs - savedMs) / 1000.0);
+                _lastSave.WithLabels(source.Label()).Set(savedMs / 1000.0);
+                _cursorAge.WithLabels(source.Label()).Set(Math.Max(0, nowMs - savedMs) / 1000.0);
             }
         }
     }
 
     // Gauges: the none placeholder at 0 until a source has a series; a series that loses its last account shows 0.
-    private static void UpdateGauge(Gauge gauge, IReadOnlyDictionary<string, long> series)
+    private static void UpdateGauge(Gauge gauge, IReadOnlyDictionary<FillSource, long> series)
     {
         if (series.Count == 0)
         {
@@ -146,24 +146,18 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         gauge.RemoveLabelled(None);
         foreach (var (source, value) in series)
         {
-            gauge.WithLabels(source).Set(value);
+            gauge.WithLabels(source.Label()).Set(value);
         }
     }
 
-    private static void UpdateFills(Counter counter, IReadOnlyDictionary<string, FillTotals> series, Func<FillTotals, double> value)
-    {
-        var values = series.ToDictionary(pair => pair.Key, pair => value(pair.Value), StringComparer.Ordinal);
-        SetSeries(counter, values, [None, None, None]);
-    }
+    private static void UpdateFills(Counter counter, IReadOnlyDictionary<FillSeries, FillTotals> series, Func<FillTotals, double> value) =>
+        SetSeries(counter, series.Select(pair => (pair.Key.Labels(), value(pair.Value))).ToList(), [None, None, None]);
 
-    private static void UpdateCounter(Counter counter, IReadOnlyDictionary<string, long> series, string[] placeholder)
-    {
-        var values = series.ToDictionary(pair => pair.Key, pair => (double)pair.Value, StringComparer.Ordinal);
-        SetSeries(counter, values, placeholder);
-    }
+    private static void UpdateCounter<TKey>(Counter counter, IReadOnlyDictionary<TKey, long> series, Func<TKey, string[]> labels, string[] placeholder) =>
+        SetSeries(counter, series.Select(pair => (labels(pair.Key), (double)pair.Value)).ToList(), placeholder);
 
     // A family with no real series shows its all-"none" placeholder at 0; the placeholder disappears once a real series exists (runbook Gate 0).
-    private static void SetSeries(Counter counter, IReadOnlyDictionary<string, double> values, string[] placeholder)
+    private static void SetSeries(Counter counter, IReadOnlyList<(string[] Labels, double Value)> values, string[] placeholder)
     {
         if (values.Count == 0)
         {
@@ -172,9 +166,9 @@ public sealed class FillMetricsExporter : IMetricsTextSource
         }
 
         counter.RemoveLabelled(placeholder);
-        foreach (var (key, value) in values)
+        foreach (var (labels, value) in values)
         {
-            var child = counter.WithLabels(MetricLabels.Labels(key));
+            var child = counter.WithLabels(labels);
             child.IncTo(value);
             child.Publish();
         }

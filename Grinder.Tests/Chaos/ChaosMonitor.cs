@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Grinder.Grains;
+using Grinder.Grains.Binance;
 using Grinder.Tests.Infrastructure;
 
 namespace Grinder.Tests.Chaos;
@@ -65,17 +66,16 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
         await Task.WhenAll(_loops);
     }
 
-    /// <summary>Stored counted fills of one account by <c>side|liquidity</c>, straight from the JSON an operator reads.</summary>
-    public static async Task<Dictionary<string, FillTotals>> StoredFillsAsync(PostgresDatabase database, string accountId)
+    /// <summary>Stored counted fills of one account per (side, liquidity), straight from the ledger's totals table an operator reads.</summary>
+    public static async Task<Dictionary<FillBucket, FillTotals>> StoredFillsAsync(PostgresDatabase database, string accountId)
     {
-        // The fill counters live in the ledger's totals, one row per (source, side, liquidity).
+        // The fill counters live in the ledger's totals, one row per (source, side, liquidity), side and liquidity as their labels.
         var rows = await database.QueryAsync(
-            "SELECT side || '|' || liquidity, sum(fills), sum(notional), sum(fees), sum(rebates) FROM grinder_fill_totals WHERE account = @account GROUP BY 1",
+            "SELECT side, liquidity, sum(fills), sum(notional), sum(fees), sum(rebates) FROM grinder_fill_totals WHERE account = @account GROUP BY 1, 2",
             ("account", accountId));
         return rows.ToDictionary(
-            row => (string)row[0]!,
-            row => new FillTotals(Convert.ToInt64(row[1], CultureInfo.InvariantCulture), (decimal)row[2]!, (decimal)row[3]!, (decimal)row[4]!),
-            StringComparer.Ordinal);
+            row => new FillBucket((string)row[0]! == "buy" ? FillSide.Buy : FillSide.Sell, (string)row[1]! == "maker" ? FillLiquidity.Maker : FillLiquidity.Taker),
+            row => new FillTotals(Convert.ToInt64(row[2], CultureInfo.InvariantCulture), (decimal)row[3]!, (decimal)row[4]!, (decimal)row[5]!));
     }
 
     private async Task LoopAsync(Func<Task> sample, MonotonicCounters check)
@@ -133,17 +133,23 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
             series[$"rebates {key}"] = totals.Rebates;
         }
 
-        foreach (var (family, counters) in new[] { ("polls", held.Polls), ("errors", held.Errors), ("cursor_load", held.CursorLoads), ("cursor_save", held.CursorSaves) })
-        {
-            foreach (var (key, value) in counters)
-            {
-                series[$"{family} {key}"] = value;
-            }
-        }
+        Sample(series, "polls", held.Polls);
+        Sample(series, "errors", held.Errors);
+        Sample(series, "cursor_load", held.CursorLoads);
+        Sample(series, "cursor_save", held.CursorSaves);
 
         series["reconcile_runs"] = held.ReconcileRuns;
         _aggregate.Observe(series);
         AggregateSamples++;
+    }
+
+    private static void Sample<TKey>(Dictionary<string, decimal> series, string family, IReadOnlyDictionary<TKey, long> counters)
+        where TKey : notnull
+    {
+        foreach (var (key, value) in counters)
+        {
+            series[$"{family} {key}"] = value;
+        }
     }
 
     private async Task SampleScrapeAsync()

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Grinder.FakeBinance;
 using Grinder.Grains;
+using Grinder.Grains.Binance;
 using Grinder.Grains.Ingest;
 using Grinder.Silo.Metrics;
 using Grinder.Tests.Infrastructure;
@@ -315,7 +316,7 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
     private static async Task AssertMetricsAgreeAsync(TestCluster cluster, FillMetricsExporter exporter, FakeExchange exchange, IReadOnlyList<ChaosAccount> accounts)
     {
         var expected = IngestExpectations.Totals(accounts.SelectMany(account => exchange.Symbols.SelectMany(symbol => exchange.Trades(account.ApiKey, symbol))))
-            .ToDictionary(pair => "reconcile|" + pair.Key, pair => pair.Value);
+            .ToDictionary(pair => new FillSeries(FillSource.Reconcile, pair.Key), pair => pair.Value);
 
         // Accounts report after every poll; the aggregate catches up with the settled counters.
         var aggregate = await Eventually.ReturnsAsync(
@@ -329,8 +330,9 @@ public sealed partial class ChaosTests(ITestOutputHelper output)
         var scraped = MetricsScrape.Check(await exporter.RenderAsync(CancellationToken.None));
         foreach (var (key, totals) in expected)
         {
-            var labels = key.Split('|');
-            Assert.Equal<double?>(totals.Count, scraped.Value("grinder_fills_total", ("source", labels[0]), ("side", labels[1]), ("liquidity", labels[2])));
+            var side = key.Bucket.Side == FillSide.Buy ? "buy" : "sell";
+            var liquidity = key.Bucket.Liquidity == FillLiquidity.Maker ? "maker" : "taker";
+            Assert.Equal<double?>(totals.Count, scraped.Value("grinder_fills_total", ("source", "reconcile"), ("side", side), ("liquidity", liquidity)));
         }
     }
 

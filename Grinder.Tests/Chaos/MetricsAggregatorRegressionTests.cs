@@ -1,4 +1,5 @@
 using Grinder.Grains;
+using Grinder.Grains.Binance;
 using Grinder.Grains.Metrics;
 
 namespace Grinder.Tests.Chaos;
@@ -21,8 +22,8 @@ public sealed class MetricsAggregatorRegressionTests
         // The survivor's save (version 6) carried its own load only, and marks that fold.
         Assert.True(aggregator.Apply(Report(version: 6, polls: 101, loadsOk: 3, pending: Pending("survivor", 2, 1), folded: [new PendingFold("survivor", 1)])));
         var held = aggregator.Aggregate();
-        Assert.Equal(4, held.CursorLoads["reconcile|ok"]);
-        Assert.Equal(101, held.Polls["reconcile"]);
+        Assert.Equal(4, held.CursorLoads[new(FillSource.Reconcile, CursorResult.Ok)]);
+        Assert.Equal(101, held.Polls[FillSource.Reconcile]);
     }
 
     [Fact]
@@ -30,12 +31,12 @@ public sealed class MetricsAggregatorRegressionTests
     {
         var aggregator = new MetricsAggregator();
         aggregator.Apply(Report(version: 1, polls: 10, pending: Pending("a", 1, 1, polls: 2, saveErrors: 1)));
-        Assert.Equal(12, aggregator.Aggregate().Polls["reconcile"]);
-        Assert.Equal(1, aggregator.Aggregate().CursorSaves["reconcile|error"]);
+        Assert.Equal(12, aggregator.Aggregate().Polls[FillSource.Reconcile]);
+        Assert.Equal(1, aggregator.Aggregate().CursorSaves[new(FillSource.Reconcile, CursorResult.Error)]);
 
         aggregator.Apply(Report(version: 2, polls: 12, saveErrors: 1, pending: Pending("a", 2, 2), folded: [new PendingFold("a", 1)]));
-        Assert.Equal(12, aggregator.Aggregate().Polls["reconcile"]);
-        Assert.Equal(1, aggregator.Aggregate().CursorSaves["reconcile|error"]);
+        Assert.Equal(12, aggregator.Aggregate().Polls[FillSource.Reconcile]);
+        Assert.Equal(1, aggregator.Aggregate().CursorSaves[new(FillSource.Reconcile, CursorResult.Error)]);
         Assert.True(Assert.Single(aggregator.Pending["chaos-00"]).Counters.IsZero);
     }
 
@@ -47,11 +48,11 @@ public sealed class MetricsAggregatorRegressionTests
 
         // Activation a saved version 2 (polls 13, marked) and died before reporting; b loaded version 2 and reports it.
         aggregator.Apply(Report(version: 2, polls: 13, pending: Pending("b", 1, 1, polls: 1), folded: [new PendingFold("a", 1)]));
-        Assert.Equal(14, aggregator.Aggregate().Polls["reconcile"]);
+        Assert.Equal(14, aggregator.Aggregate().Polls[FillSource.Reconcile]);
 
         // A late report of a, older than the fold, changes nothing.
         Assert.False(aggregator.Apply(Report(version: 1, polls: 12, pending: Pending("a", 1, 0, polls: 2))));
-        Assert.Equal(14, aggregator.Aggregate().Polls["reconcile"]);
+        Assert.Equal(14, aggregator.Aggregate().Polls[FillSource.Reconcile]);
     }
 
     [Fact]
@@ -59,17 +60,17 @@ public sealed class MetricsAggregatorRegressionTests
     {
         var aggregator = new MetricsAggregator();
         aggregator.Apply(Report(version: 0, polls: 0, polling: false, pending: Pending("a", 1, 1, loadErrors: 3)));
-        Assert.Equal(3, aggregator.Aggregate().CursorLoads["reconcile|error"]);
-        Assert.Equal(3, aggregator.Aggregate().Errors["reconcile|cursor"]);
+        Assert.Equal(3, aggregator.Aggregate().CursorLoads[new(FillSource.Reconcile, CursorResult.Error)]);
+        Assert.Equal(3, aggregator.Aggregate().Errors[new(FillSource.Reconcile, ErrorReason.Cursor)]);
 
         // b loads the state the previous version saved; a never saved its load errors, and they stay counted.
         aggregator.Apply(Report(version: 4, polls: 7, pending: Pending("b", 1, 1, loadsOk: 1)));
-        Assert.Equal(3, aggregator.Aggregate().CursorLoads["reconcile|error"]);
-        Assert.Equal(1, aggregator.Aggregate().CursorLoads["reconcile|ok"]);
+        Assert.Equal(3, aggregator.Aggregate().CursorLoads[new(FillSource.Reconcile, CursorResult.Error)]);
+        Assert.Equal(1, aggregator.Aggregate().CursorLoads[new(FillSource.Reconcile, CursorResult.Ok)]);
 
         // An older version of the saved part is ignored.
         Assert.False(aggregator.Apply(Report(version: 3, polls: 99, pending: Pending("b", 1, 0))));
-        Assert.Equal(7, aggregator.Aggregate().Polls["reconcile"]);
+        Assert.Equal(7, aggregator.Aggregate().Polls[FillSource.Reconcile]);
     }
 
     [Fact]
@@ -81,7 +82,7 @@ public sealed class MetricsAggregatorRegressionTests
             aggregator.Apply(Report(version: 1, polls: 10, pending: Pending($"a{i}", 1, 1, polls: 1)));
         }
 
-        Assert.Equal(30, aggregator.Aggregate().Polls["reconcile"]);
+        Assert.Equal(30, aggregator.Aggregate().Polls[FillSource.Reconcile]);
         Assert.True(aggregator.Pending["chaos-00"].Count <= MetricsAggregator.MaxPendingPerAccount);
 
         var restored = new MetricsAggregator();
@@ -95,7 +96,7 @@ public sealed class MetricsAggregatorRegressionTests
             parts.ForEach(part => restored.ApplyPending(account, part));
         }
 
-        Assert.Equal(30, restored.Aggregate().Polls["reconcile"]);
+        Assert.Equal(30, restored.Aggregate().Polls[FillSource.Reconcile]);
     }
 
     [Fact]
@@ -104,48 +105,47 @@ public sealed class MetricsAggregatorRegressionTests
         var aggregator = new MetricsAggregator();
         aggregator.Apply(Report(version: 2, polls: 1, fills: 41, pending: Pending("a", 1, 1)));
         aggregator.Apply(Report(version: 3, polls: 2, fills: 40, pending: Pending("b", 1, 1)));
-        Assert.Equal(41, aggregator.Aggregate().Fills["reconcile|buy|taker"].Count);
-        Assert.Equal(2, aggregator.Aggregate().Polls["reconcile"]);
+        Assert.Equal(41, aggregator.Aggregate().Fills[new(FillSource.Reconcile, new(FillSide.Buy, FillLiquidity.Taker))].Count);
+        Assert.Equal(2, aggregator.Aggregate().Polls[FillSource.Reconcile]);
     }
 
     private static PendingCounters Pending(string activation, long epoch, long sequence, long polls = 0, long loadsOk = 0, long loadErrors = 0, long saveErrors = 0)
     {
-        var loads = new Dictionary<string, long>();
+        var loads = new Dictionary<CursorResult, long>();
         if (loadsOk > 0)
         {
-            loads["ok"] = loadsOk;
+            loads[CursorResult.Ok] = loadsOk;
         }
 
         if (loadErrors > 0)
         {
-            loads["error"] = loadErrors;
+            loads[CursorResult.Error] = loadErrors;
         }
 
-        var errors = loadErrors > 0 ? new Dictionary<string, long> { ["cursor"] = loadErrors } : new Dictionary<string, long>();
-        var saves = saveErrors > 0 ? new Dictionary<string, long> { ["error"] = saveErrors } : new Dictionary<string, long>();
-        return new PendingCounters(activation, epoch, sequence, new HealthCounters(polls, errors, loads, saves, new Dictionary<string, long>(), 0));
+        var errors = loadErrors > 0 ? new Dictionary<ErrorReason, long> { [ErrorReason.Cursor] = loadErrors } : [];
+        var saves = saveErrors > 0 ? new Dictionary<CursorResult, long> { [CursorResult.Error] = saveErrors } : [];
+        return new PendingCounters(activation, epoch, sequence, new HealthCounters(polls, errors, loads, saves, new Dictionary<StreamEventResult, long>(), 0));
     }
 
     /// <summary>A report: the saved part given here plus <paramref name="pending"/>, as the account adds them up.</summary>
     private static AccountSnapshot Report(long version, long polls, long loadsOk = 0, long saveErrors = 0, long fills = 40, bool polling = true, PendingCounters? pending = null, IReadOnlyList<PendingFold>? folded = null)
     {
-        var saved = new HealthCounters(
-            polls,
-            new Dictionary<string, long>(),
-            loadsOk > 0 ? new Dictionary<string, long> { ["ok"] = loadsOk } : new Dictionary<string, long>(),
-            saveErrors > 0 ? new Dictionary<string, long> { ["error"] = saveErrors } : new Dictionary<string, long>(),
-            new Dictionary<string, long>(),
-            0);
+        var saved = HealthCounters.Zero with
+        {
+            Polls = polls,
+            CursorLoads = loadsOk > 0 ? new Dictionary<CursorResult, long> { [CursorResult.Ok] = loadsOk } : [],
+            CursorSaves = saveErrors > 0 ? new Dictionary<CursorResult, long> { [CursorResult.Error] = saveErrors } : [],
+        };
         var counted = pending is null ? saved : saved.Add(pending.Counters);
         var snapshot = new AccountSnapshot(
             "chaos-00",
-            "reconcile",
+            FillSource.Reconcile,
             version * 1_000_000,
-            new Dictionary<string, FillTotals> { ["buy|taker"] = new(fills, fills * 100m, fills * 0.05m, 0m) },
+            new Dictionary<FillBucket, FillTotals> { [new(FillSide.Buy, FillLiquidity.Taker)] = new(fills, fills * 100m, fills * 0.05m, 0m) },
             0,
-            new Dictionary<string, long>(),
-            new Dictionary<string, long>(),
-            new Dictionary<string, long>(),
+            new Dictionary<ErrorReason, long>(),
+            new Dictionary<CursorResult, long>(),
+            new Dictionary<CursorResult, long>(),
             1_700_000_000_000 + version,
             polling).WithCounters(counted);
         return snapshot with { Pending = pending, Folded = folded ?? [] };

@@ -136,7 +136,7 @@ public sealed class AccountPlacementTests(ITestOutputHelper output)
                 """,
                 ("keys", edited.Select(ConfiguredAccount.GrainKeyFor).ToArray()));
             await Task.WhenAll(edited.Select(name => Eventually.ReturnsAsync(
-                grains[name].GetSnapshotAsync, snapshot => Saves(snapshot, "rejected_non_monotonic") >= 1, Settle, $"{name} to reject the moved cursor")));
+                grains[name].GetSnapshotAsync, snapshot => Saves(snapshot, CursorResult.RejectedNonMonotonic) >= 1, Settle, $"{name} to reject the moved cursor")));
 
             await cluster.StartAdditionalSiloAsync();
             var silos = cluster.GetActiveSilos().Select(silo => silo.SiloAddress).ToList();

@@ -64,7 +64,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         // Quiet market: polls and saves keep rising, fill counters stay flat.
         var quietStart = await grain.GetSnapshotAsync();
         var quietEnd = await PollsAsync(grain, 3);
-        Assert.True(Saves(quietEnd, "ok") >= Saves(quietStart, "ok") + 3);
+        Assert.True(Saves(quietEnd, CursorResult.Ok) >= Saves(quietStart, CursorResult.Ok) + 3);
         Assert.True(quietEnd.LastSaveUnixMs > quietStart.LastSaveUnixMs);
         IngestExpectations.Equal(drained.Fills, quietEnd.Fills);
         await LedgerEqualsExchangeAsync(fixture.Ledger, account, fixture.Exchange, key);
@@ -84,7 +84,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         var buy = fixture.Exchange.AddTrade(key, IngestClusterFixture.Row("BTCUSDT", 0, "BUY", 0));
         await Eventually.ReturnsAsync(grain.GetHealthAsync, health => health.Symbols.Single(s => s.Symbol == "BTCUSDT").LastTradeId == buy.Id, TimeSpan.FromSeconds(60), "the BUY row read");
         var before = await PollsAsync(grain, 1);
-        var loadsBefore = before.CursorLoads.GetValueOrDefault("ok");
+        var loadsBefore = before.CursorLoads.GetValueOrDefault(CursorResult.Ok);
 
         foreach (var silo in fixture.Cluster.Silos.ToList())
         {
@@ -94,7 +94,7 @@ public sealed class FillIngestTests(IngestClusterFixture fixture)
         // Re-activated on a restarted silo by the keeper: the stored cursor was loaded and polling went on.
         await Eventually.ReturnsAsync(
             grain.GetSnapshotAsync,
-            snapshot => snapshot.CursorLoads.GetValueOrDefault("ok") > loadsBefore && snapshot.Polls > before.Polls + 1,
+            snapshot => snapshot.CursorLoads.GetValueOrDefault(CursorResult.Ok) > loadsBefore && snapshot.Polls > before.Polls + 1,
             TimeSpan.FromSeconds(60),
             "a cursor load after the restart and further polls");
         var sell = fixture.Exchange.AddTrade(key, IngestClusterFixture.Row("BTCUSDT", buy.Id, "SELL", buy.TimeMs));

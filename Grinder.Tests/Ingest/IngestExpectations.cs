@@ -1,5 +1,6 @@
 using Grinder.FakeBinance;
 using Grinder.Grains;
+using Grinder.Grains.Binance;
 using Grinder.Grains.Ledger;
 using Grinder.Tests.Infrastructure;
 
@@ -8,9 +9,10 @@ namespace Grinder.Tests.Ingest;
 /// <summary>What a correct ingest must have counted, computed independently from the fake exchange's own rows.</summary>
 public static class IngestExpectations
 {
-    public static Dictionary<string, FillTotals> Totals(IEnumerable<FakeTrade> trades) =>
+    /// <summary>Per (side, liquidity): the exchange's own BUY/SELL and maker flag, read here without the service's parsers.</summary>
+    public static Dictionary<FillBucket, FillTotals> Totals(IEnumerable<FakeTrade> trades) =>
         trades
-            .GroupBy(trade => $"{trade.Side.ToLowerInvariant()}|{(trade.Maker ? "maker" : "taker")}")
+            .GroupBy(trade => new FillBucket(trade.Side == "BUY" ? FillSide.Buy : FillSide.Sell, trade.Maker ? FillLiquidity.Maker : FillLiquidity.Taker))
             .ToDictionary(
                 group => group.Key,
                 group => new FillTotals(
@@ -21,11 +23,12 @@ public static class IngestExpectations
 
     public static long Count(AccountSnapshot snapshot) => snapshot.Fills.Values.Sum(totals => totals.Count);
 
-    public static long Saves(AccountSnapshot snapshot, string result) => snapshot.CursorSaves.GetValueOrDefault(result);
+    public static long Saves(AccountSnapshot snapshot, CursorResult result) => snapshot.CursorSaves.GetValueOrDefault(result);
 
-    public static void Equal(IReadOnlyDictionary<string, FillTotals> expected, IReadOnlyDictionary<string, FillTotals> actual)
+    public static void Equal<TKey>(IReadOnlyDictionary<TKey, FillTotals> expected, IReadOnlyDictionary<TKey, FillTotals> actual)
+        where TKey : notnull
     {
-        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        Assert.Equal(expected.Keys.Select(key => key.ToString()).Order(), actual.Keys.Select(key => key.ToString()).Order());
         foreach (var (bucket, totals) in expected)
         {
             Assert.Equal(totals, actual[bucket]);

@@ -34,7 +34,7 @@ public sealed class IngestStorageTests(IngestClusterFixture fixture)
 
         await Eventually.ReturnsAsync(
             grain.GetSnapshotAsync,
-            snapshot => Saves(snapshot, "rejected_non_monotonic") >= 2,
+            snapshot => Saves(snapshot, CursorResult.RejectedNonMonotonic) >= 2,
             TimeSpan.FromSeconds(60),
             "non-monotonic rejections");
 
@@ -67,7 +67,7 @@ public sealed class IngestStorageTests(IngestClusterFixture fixture)
         await fixture.Database.RevokeGrainStorageAsync();
         try
         {
-            var failing = await Eventually.ReturnsAsync(grain.GetSnapshotAsync, snapshot => Saves(snapshot, "error") >= 2, TimeSpan.FromSeconds(60), "save errors");
+            var failing = await Eventually.ReturnsAsync(grain.GetSnapshotAsync, snapshot => Saves(snapshot, CursorResult.Error) >= 2, TimeSpan.FromSeconds(60), "save errors");
 
             // Fills keep being read and counted in memory meanwhile.
             fixture.NewTrades(account, "ETHUSDT", 25, seed: 6);

@@ -66,7 +66,7 @@ public sealed class LedgerIngestTests(IngestClusterFixture fixture)
         after = await PollsAsync(grain, 3);
 
         // The corrupt row is read again every poll (nothing confirms its id), but enters the quarantine, and the count, once.
-        Assert.Equal(1, after.Errors.GetValueOrDefault("parse"));
+        Assert.Equal(1, after.Errors.GetValueOrDefault(ErrorReason.Parse));
         var health = await grain.GetHealthAsync();
         Assert.Equal(later[^1].Id, health.Symbols.Single(s => s.Symbol == "ETHUSDT").LastTradeId);
         Assert.Equal(1, health.Symbols.Single(s => s.Symbol == "ETHUSDT").QuarantinedRows);

@@ -49,7 +49,7 @@ public sealed class QuarantineIngestTests(IngestClusterFixture fixture)
         // /metrics: grinder_fill_ingest_errors_total{reason="parse"} rose by exactly one per rejected row, as did the account's count.
         var scraped = await Eventually.ReturnsAsync(ParseErrorsAsync, parse => parse >= parseBefore + rejectedIds.Count, Wait, "the parse errors in /metrics");
         Assert.Equal(parseBefore + rejectedIds.Count, scraped);
-        Assert.Equal(rejectedIds.Count, settled.Errors.GetValueOrDefault("parse"));
+        Assert.Equal(rejectedIds.Count, settled.Errors.GetValueOrDefault(ErrorReason.Parse));
 
         // /healthz: the quarantine holds its limit, the newest rows, oldest dropped first.
         var health = await grain.GetHealthAsync();

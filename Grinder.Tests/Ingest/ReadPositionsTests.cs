@@ -146,7 +146,7 @@ public sealed class ReadPositionsTests
         // Rows dropped from the list, read again (the re-scan reads every row of its window each time): not counted again.
         Assert.Empty(Quarantine.Add(state, rows, limit: 3, nowMs: 3, counts));
 
-        Assert.Equal(5, counts.Current().Errors["parse"]);
+        Assert.Equal(5, counts.Current().Errors[ErrorReason.Parse]);
         Assert.Equal([3L, 4L, 5L], state.Quarantine.Select(row => row.TradeId!.Value));
         Assert.Equal(3, Quarantine.CountFor(state, "BTCUSDT"));
         Assert.Equal(0, Quarantine.CountFor(state, "ETHUSDT"));
@@ -168,7 +168,7 @@ public sealed class ReadPositionsTests
 
         Assert.Equal(memory, state.QuarantineDropped.Count);
         Assert.Equal([rows[0]], Quarantine.Add(state, rows, Limit, nowMs: 2, counts));
-        Assert.Equal(rows.Count + 1, counts.Current().Errors["parse"]);
+        Assert.Equal(rows.Count + 1, counts.Current().Errors[ErrorReason.Parse]);
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public sealed class ReadPositionsTests
         Assert.Equal([1L, 9L], adopted.Quarantine.Select(row => row.TradeId!.Value));
 
         // Row 1 is the other writer's count; row 9 stays pending here until this activation's next save carries it.
-        Assert.Equal(1, pending.Current().Errors["parse"]);
+        Assert.Equal(1, pending.Current().Errors[ErrorReason.Parse]);
     }
 
     [Fact]
@@ -211,10 +211,10 @@ public sealed class ReadPositionsTests
         var saved = new QuarantinedRow("BTCUSDT", 1, "price: NaN", "{1}", 1);
         var adopted = new FillIngestState { Quarantine = [saved] };
         var pending = new UnsavedCounts();
-        pending.Error("parse");
+        pending.Error(ErrorReason.Parse);
 
         Assert.Equal(0, Quarantine.Merge(adopted, [saved], written: [saved], limit: 10, pending));
-        Assert.Equal(1, pending.Current().Errors["parse"]);
+        Assert.Equal(1, pending.Current().Errors[ErrorReason.Parse]);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
             var rows = await RowsAsync(fixture.Ledger, account);
             Assert.Equal(trades.Count, rows.Count);
             Assert.All(rows, row => Assert.Equal(FillFeeder.Stream, row.FirstSeenBy));
-            Assert.Equal(trades.Count, (await grain.GetSnapshotAsync()).StreamEvents!.GetValueOrDefault("recorded"));
+            Assert.Equal(trades.Count, (await grain.GetSnapshotAsync()).StreamEvents!.GetValueOrDefault(StreamEventResult.Recorded));
         }
         finally
         {
@@ -105,7 +105,7 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
 
         var snapshot = await PollsAsync(grain, 2);
         Assert.Equal(trades.Count, Count(snapshot));
-        Assert.True(snapshot.StreamEvents!.GetValueOrDefault("duplicate") > 0, "duplicated events were seen and not counted");
+        Assert.True(snapshot.StreamEvents!.GetValueOrDefault(StreamEventResult.Duplicate) > 0, "duplicated events were seen and not counted");
         await AssertExactAsync(account, key, grain);
     }
 

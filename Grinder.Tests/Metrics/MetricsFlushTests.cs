@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Grinder.Grains;
+using Grinder.Grains.Binance;
 using Grinder.Grains.Ingest;
 using Grinder.Grains.Placement;
 using Grinder.Silo.Hosting;
@@ -63,12 +64,12 @@ public sealed class MetricsFlushTests : IAsyncLifetime
         // The write is held until released below, so these answers cannot have waited for it.
         await Metrics.ReportAsync(Snapshot("acct-a", version: 3, fills: 12)).WaitAsync(Answer);
         var aggregate = await Metrics.GetAggregateAsync().WaitAsync(Answer);
-        Assert.Equal(12, aggregate.Fills["reconcile|buy|taker"].Count);
+        Assert.Equal(12, aggregate.Fills[new(FillSource.Reconcile, new(FillSide.Buy, FillLiquidity.Taker))].Count);
 
         // Version 3 arrived after the held write had taken its copy: only a later write can store it.
         Device.Release();
         var stored = await Eventually.ReturnsAsync(StoredAsync, state => state.Accounts.GetValueOrDefault("acct-a")?.Version == 3, Answer, "version 3 to be stored");
-        Assert.Equal(12, stored.Accounts["acct-a"].Fills["buy|taker"].Count);
+        Assert.Equal(12, stored.Accounts["acct-a"].Fills[new(FillSide.Buy, FillLiquidity.Taker)].Count);
     }
 
     [Fact]
@@ -80,8 +81,8 @@ public sealed class MetricsFlushTests : IAsyncLifetime
 
         // Nothing is reported after the failure: the snapshot reaches storage only if the grain retries on its own.
         var stored = await Eventually.ReturnsAsync(StoredAsync, state => state.Accounts.GetValueOrDefault("acct-b")?.Version == 1, Answer, "acct-b to be stored after the failed write");
-        Assert.Equal(5, stored.Accounts["acct-b"].Fills["buy|taker"].Count);
-        Assert.Equal(5, (await Metrics.GetAggregateAsync()).Fills["reconcile|buy|taker"].Count);
+        Assert.Equal(5, stored.Accounts["acct-b"].Fills[new(FillSide.Buy, FillLiquidity.Taker)].Count);
+        Assert.Equal(5, (await Metrics.GetAggregateAsync()).Fills[new(FillSource.Reconcile, new(FillSide.Buy, FillLiquidity.Taker))].Count);
     }
 
     [Fact]
@@ -108,9 +109,9 @@ public sealed class MetricsFlushTests : IAsyncLifetime
             state => state.Accounts.GetValueOrDefault("acct-c")?.Version == 5 && state.Accounts.ContainsKey("acct-d"),
             Answer,
             "the merged state to be stored");
-        Assert.Equal(50, stored.Accounts["acct-c"].Fills["buy|taker"].Count);
-        Assert.Equal(70, stored.Accounts["acct-d"].Fills["buy|taker"].Count);
-        Assert.Equal(120, (await Metrics.GetAggregateAsync()).Fills["reconcile|buy|taker"].Count);
+        Assert.Equal(50, stored.Accounts["acct-c"].Fills[new(FillSide.Buy, FillLiquidity.Taker)].Count);
+        Assert.Equal(70, stored.Accounts["acct-d"].Fills[new(FillSide.Buy, FillLiquidity.Taker)].Count);
+        Assert.Equal(120, (await Metrics.GetAggregateAsync()).Fills[new(FillSource.Reconcile, new(FillSide.Buy, FillLiquidity.Taker))].Count);
     }
 
     private async Task<FillMetricsState> StoredAsync()
@@ -121,9 +122,9 @@ public sealed class MetricsFlushTests : IAsyncLifetime
     }
 
     private static AccountSnapshot Snapshot(string account, long version, long fills) => new(
-        account, "reconcile", version,
-        new Dictionary<string, FillTotals> { ["buy|taker"] = new(fills, fills * 100m, fills * 0.05m, 0m) },
-        version, new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = version },
+        account, FillSource.Reconcile, version,
+        new Dictionary<FillBucket, FillTotals> { [new(FillSide.Buy, FillLiquidity.Taker)] = new(fills, fills * 100m, fills * 0.05m, 0m) },
+        version, new Dictionary<ErrorReason, long>(), new Dictionary<CursorResult, long>(), new Dictionary<CursorResult, long> { [CursorResult.Ok] = version },
         DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), true);
 
     private sealed class SiloConfigurator : ISiloConfigurator

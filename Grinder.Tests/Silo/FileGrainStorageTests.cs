@@ -1,4 +1,5 @@
 using Grinder.Grains;
+using Grinder.Grains.Binance;
 using Grinder.Silo.Storage;
 using Grinder.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -37,7 +38,7 @@ public sealed class FileGrainStorageTests : IDisposable
         var snapshot = Assert.Single(reread.State!.Accounts).Value;
         Assert.Equal(42, snapshot.Polls);
         Assert.Equal(7, snapshot.Version);
-        Assert.Equal(12.5m, snapshot.Fills["buy|taker"].Notional);
+        Assert.Equal(12.5m, snapshot.Fills[new(FillSide.Buy, FillLiquidity.Taker)].Notional);
     }
 
     [Fact]
@@ -158,13 +159,13 @@ public sealed class FileGrainStorageTests : IDisposable
     {
         var snapshot = new AccountSnapshot(
             "acct-main",
-            "reconcile",
+            FillSource.Reconcile,
             version,
-            new Dictionary<string, FillTotals> { ["buy|taker"] = new(2, 12.5m, 0.01m, 0m) },
+            new Dictionary<FillBucket, FillTotals> { [new(FillSide.Buy, FillLiquidity.Taker)] = new(2, 12.5m, 0.01m, 0m) },
             polls,
-            new Dictionary<string, long>(),
-            new Dictionary<string, long> { ["ok"] = 1 },
-            new Dictionary<string, long> { ["ok"] = polls },
+            new Dictionary<ErrorReason, long>(),
+            new Dictionary<CursorResult, long> { [CursorResult.Ok] = 1 },
+            new Dictionary<CursorResult, long> { [CursorResult.Ok] = polls },
             1_700_000_000_000,
             true);
         var state = new FillMetricsState();

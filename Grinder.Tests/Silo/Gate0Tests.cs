@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Grinder.Grains;
+using Grinder.Grains.Binance;
 using Grinder.Tests.Infrastructure;
 
 namespace Grinder.Tests.Silo;
@@ -80,10 +81,10 @@ public sealed class Gate0Tests : IAsyncLifetime
     public async Task Reported_counters_show_real_labels_and_drop_the_placeholder()
     {
         await _silo.Grains.GetGrain<IFillMetricsGrain>(0).ReportAsync(new AccountSnapshot(
-            "acct-gate0", "reconcile", 1,
-            new Dictionary<string, FillTotals> { ["buy|taker"] = new(42, 12345.67m, 4.93m, 0m) },
-            120, new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = 1 },
-            new Dictionary<string, long> { ["ok"] = 120 }, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), true));
+            "acct-gate0", FillSource.Reconcile, 1,
+            new Dictionary<FillBucket, FillTotals> { [new(FillSide.Buy, FillLiquidity.Taker)] = new(42, 12345.67m, 4.93m, 0m) },
+            120, new Dictionary<ErrorReason, long>(), new Dictionary<CursorResult, long> { [CursorResult.Ok] = 1 },
+            new Dictionary<CursorResult, long> { [CursorResult.Ok] = 120 }, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), true));
 
         var text = await _silo.Http.GetStringAsync("metrics");
         MetricsScrape.Check(text);

@@ -1,4 +1,5 @@
 using Grinder.Grains;
+using Grinder.Grains.Binance;
 using Grinder.Tests.Infrastructure;
 
 namespace Grinder.Tests.Silo;
@@ -21,7 +22,7 @@ public sealed class LocalRestartTests
         await using var second = await InProcessSilo.StartAsync(settings);
         var aggregate = await second.Grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync();
 
-        Assert.Equal(17, aggregate.Fills["reconcile|sell|maker"].Count);
+        Assert.Equal(17, aggregate.Fills[new(FillSource.Reconcile, new(FillSide.Sell, FillLiquidity.Maker))].Count);
         var text = await second.Http.GetStringAsync("metrics");
         MetricsScrape.Check(text);
         var lines = text.Split('\n');
@@ -30,8 +31,8 @@ public sealed class LocalRestartTests
     }
 
     private static AccountSnapshot Snapshot(long version, long fills) => new(
-        "acct-restart", "reconcile", version,
-        new Dictionary<string, FillTotals> { ["sell|maker"] = new(fills, 1000m, 0m, 0.25m) },
-        5, new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long> { ["ok"] = 5 },
+        "acct-restart", FillSource.Reconcile, version,
+        new Dictionary<FillBucket, FillTotals> { [new(FillSide.Sell, FillLiquidity.Maker)] = new(fills, 1000m, 0m, 0.25m) },
+        5, new Dictionary<ErrorReason, long>(), new Dictionary<CursorResult, long>(), new Dictionary<CursorResult, long> { [CursorResult.Ok] = 5 },
         DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), true);
 }
