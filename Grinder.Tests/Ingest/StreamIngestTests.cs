@@ -272,6 +272,14 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
         var key = IngestClusterFixture.KeyOf(account);
         var grain = fixture.Account(account);
         await Eventually.ReturnsAsync(grain.GetHealthAsync, health => health.Stream?.State == "connected", Wait, $"{account}'s stream to connect");
+
+        // The client sees its socket open before the exchange files the connection for events: a trade published in
+        // between reaches no stream, and with REST held back that test would wait for it in vain.
+        await Eventually.ReturnsAsync(
+            () => Task.FromResult(fixture.Exchange.StreamConnections),
+            connections => connections.Any(connection => connection.LiveApiKeys.Contains(key)),
+            Wait,
+            $"the exchange to send {account}'s events to its stream");
         return (account, key, grain);
     }
 
