@@ -13,7 +13,7 @@ namespace Grinder.Grains;
 
 /// <summary>Metric label <c>source</c>: which kind of account counted it.</summary>
 [GenerateSerializer]
-[JsonConverter(typeof(JsonStringEnumConverter<FillSource>))]
+[JsonConverter(typeof(LabelJsonConverter<FillSource>))]
 public enum FillSource
 {
     /// <summary>A real exchange account.</summary>
@@ -31,7 +31,7 @@ public enum FillSource
 
 /// <summary>Metric label <c>reason</c> of <c>grinder_fill_ingest_errors_total</c>.</summary>
 [GenerateSerializer]
-[JsonConverter(typeof(JsonStringEnumConverter<ErrorReason>))]
+[JsonConverter(typeof(LabelJsonConverter<ErrorReason>))]
 public enum ErrorReason
 {
     /// <summary>The exchange could not be read (transport, status, rate limit).</summary>
@@ -53,7 +53,7 @@ public enum ErrorReason
 
 /// <summary>Metric label <c>result</c> of <c>grinder_fill_cursor_load_total</c> (ok, error) and <c>grinder_fill_cursor_save_total</c>.</summary>
 [GenerateSerializer]
-[JsonConverter(typeof(JsonStringEnumConverter<CursorResult>))]
+[JsonConverter(typeof(LabelJsonConverter<CursorResult>))]
 public enum CursorResult
 {
     [JsonStringEnumMemberName("ok")]
@@ -69,7 +69,7 @@ public enum CursorResult
 
 /// <summary>Metric label <c>result</c> of <c>grinder_fill_stream_events_total</c>.</summary>
 [GenerateSerializer]
-[JsonConverter(typeof(JsonStringEnumConverter<StreamEventResult>))]
+[JsonConverter(typeof(LabelJsonConverter<StreamEventResult>))]
 public enum StreamEventResult
 {
     /// <summary>A fill first seen on the stream, now in the ledger.</summary>
@@ -183,6 +183,13 @@ public static class MetricLabels
         }
     }
 }
+
+/// <summary>
+/// Stores a label value as its text (its <c>JsonStringEnumMemberName</c>), also as a dictionary key. A number is refused, as
+/// any other text is: it would load as a value outside the vocabulary, which no series can be labelled with.
+/// </summary>
+public sealed class LabelJsonConverter<T>() : JsonStringEnumConverter<T>(namingPolicy: null, allowIntegerValues: false)
+    where T : struct, Enum;
 
 /// <summary>
 /// Stores a <see cref="FillBucket"/> as its text (<c>buy|taker</c>), also as a dictionary key: the form every version has

@@ -60,7 +60,7 @@ public sealed partial class AccountDirectory : IAccountDirectory
 
             if (!MetricLabels.TryParseSource(account.Source, out var source))
             {
-                failures.Add($"{prefix}:Source must be {string.Join(", ", Enum.GetValues<FillSource>().Select(value => value.Label()))}");
+                failures.Add($"{prefix}:Source must be reconcile, sim or manual");
             }
 
             var key = ReadSecret(account.ApiKey, account.ApiKeyFile, $"{prefix}:ApiKey", failures);

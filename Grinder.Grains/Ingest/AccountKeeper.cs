@@ -21,7 +21,7 @@ public sealed class AccountKeeper(
         var ingest = options.Value;
         if (ingest.Enabled)
         {
-            IngestLog.IngestEnabled(logger, accounts.Accounts.Count, string.Join(", ", accounts.Accounts.Select(a => $"{a.Id}[{a.Source}: {string.Join(',', a.Symbols)}]")), ingest.PollInterval);
+            IngestLog.IngestEnabled(logger, accounts.Accounts.Count, string.Join(", ", accounts.Accounts.Select(a => $"{a.Id}[{a.Source.Label()}: {string.Join(',', a.Symbols)}]")), ingest.PollInterval);
         }
         else
         {

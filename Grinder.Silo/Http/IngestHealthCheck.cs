@@ -64,7 +64,7 @@ public sealed class IngestHealthCheck(IGrainFactory grains, IAccountDirectory ac
     {
         if (health is null)
         {
-            return new() { ["account"] = account.Id, ["source"] = account.Source, ["error"] = error };
+            return new() { ["account"] = account.Id, ["source"] = account.Source.Label(), ["error"] = error };
         }
 
         return new()

@@ -74,7 +74,9 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
             "SELECT side, liquidity, sum(fills), sum(notional), sum(fees), sum(rebates) FROM grinder_fill_totals WHERE account = @account GROUP BY 1, 2",
             ("account", accountId));
         return rows.ToDictionary(
-            row => new FillBucket((string)row[0]! == "buy" ? FillSide.Buy : FillSide.Sell, (string)row[1]! == "maker" ? FillLiquidity.Maker : FillLiquidity.Taker),
+            row => new FillBucket(
+                (string)row[0]! switch { "buy" => FillSide.Buy, "sell" => FillSide.Sell, var other => throw new InvalidOperationException($"side '{other}' in the totals") },
+                (string)row[1]! switch { "maker" => FillLiquidity.Maker, "taker" => FillLiquidity.Taker, var other => throw new InvalidOperationException($"liquidity '{other}' in the totals") }),
             row => new FillTotals(Convert.ToInt64(row[2], CultureInfo.InvariantCulture), (decimal)row[3]!, (decimal)row[4]!, (decimal)row[5]!));
     }
 
@@ -125,30 +127,32 @@ public sealed class ChaosMonitor(IGrainFactory grains, PostgresDatabase database
     {
         var held = await grains.GetGrain<IFillMetricsGrain>(0).GetAggregateAsync().WaitAsync(CallDeadline, _stop.Token);
         var series = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        foreach (var (key, totals) in held.Fills)
+        foreach (var (fillSeries, totals) in held.Fills)
         {
+            var key = string.Join('|', fillSeries.Labels());
             series[$"fills {key}"] = totals.Count;
             series[$"notional {key}"] = totals.Notional;
             series[$"fees {key}"] = totals.Fees;
             series[$"rebates {key}"] = totals.Rebates;
         }
 
-        Sample(series, "polls", held.Polls);
-        Sample(series, "errors", held.Errors);
-        Sample(series, "cursor_load", held.CursorLoads);
-        Sample(series, "cursor_save", held.CursorSaves);
+        Sample(series, "polls", held.Polls, static source => [source.Label()]);
+        Sample(series, "errors", held.Errors, static key => key.Labels());
+        Sample(series, "cursor_load", held.CursorLoads, static key => key.Labels());
+        Sample(series, "cursor_save", held.CursorSaves, static key => key.Labels());
 
         series["reconcile_runs"] = held.ReconcileRuns;
         _aggregate.Observe(series);
         AggregateSamples++;
     }
 
-    private static void Sample<TKey>(Dictionary<string, decimal> series, string family, IReadOnlyDictionary<TKey, long> counters)
+    // Sampled series are named by their label values, as a scrape shows them (e.g. "errors reconcile|http").
+    private static void Sample<TKey>(Dictionary<string, decimal> series, string family, IReadOnlyDictionary<TKey, long> counters, Func<TKey, string[]> labels)
         where TKey : notnull
     {
         foreach (var (key, value) in counters)
         {
-            series[$"{family} {key}"] = value;
+            series[$"{family} {string.Join('|', labels(key))}"] = value;
         }
     }
 

@@ -12,7 +12,9 @@ public static class IngestExpectations
     /// <summary>Per (side, liquidity): the exchange's own BUY/SELL and maker flag, read here without the service's parsers.</summary>
     public static Dictionary<FillBucket, FillTotals> Totals(IEnumerable<FakeTrade> trades) =>
         trades
-            .GroupBy(trade => new FillBucket(trade.Side == "BUY" ? FillSide.Buy : FillSide.Sell, trade.Maker ? FillLiquidity.Maker : FillLiquidity.Taker))
+            .GroupBy(trade => new FillBucket(
+                trade.Side switch { "BUY" => FillSide.Buy, "SELL" => FillSide.Sell, _ => throw new InvalidOperationException($"side '{trade.Side}'") },
+                trade.Maker ? FillLiquidity.Maker : FillLiquidity.Taker))
             .ToDictionary(
                 group => group.Key,
                 group => new FillTotals(

@@ -128,6 +128,11 @@ public sealed class MetricLabelsTests
     {
         var error = Assert.ThrowsAny<Exception>(() => Storage.Deserialize<FillIngestState>(BinaryData.FromString("""{"Errors":{"timeout":1}}""")));
         Assert.Contains("Errors", error.ToString(), StringComparison.Ordinal);
+
+        // A number is no label either: read as one, it would be a value outside the vocabulary, and no scrape could label it.
+        Assert.ThrowsAny<Exception>(() => Storage.Deserialize<FillIngestState>(BinaryData.FromString("""{"Errors":{"9":1}}""")));
+        Assert.ThrowsAny<Exception>(() => Storage.Deserialize<FillIngestState>(BinaryData.FromString("""{"CursorSaves":{"1":1}}""")));
+        Assert.ThrowsAny<Exception>(() => Storage.Deserialize<FillMetricsState>(BinaryData.FromString("""{"Accounts":{"a":{"AccountId":"a","Source":7,"Version":1,"Fills":{},"Polls":0,"Errors":{},"CursorLoads":{},"CursorSaves":{},"LastSaveUnixMs":null,"Polling":true}}}""")));
         Assert.ThrowsAny<Exception>(() => Storage.Deserialize<FillMetricsState>(BinaryData.FromString("""{"Accounts":{"a":{"AccountId":"a","Source":"sim","Version":1,"Fills":{"long|maker":{"Count":1,"Notional":1,"Fees":0,"Rebates":0}},"Polls":0,"Errors":{},"CursorLoads":{},"CursorSaves":{},"LastSaveUnixMs":null,"Polling":true}}}""")));
     }
 }
