@@ -12,7 +12,9 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
 {
     private const string Symbol = "ETHUSDT";
     private readonly FakeExchange _exchange = fixture.Exchange;
-    private readonly ClientHarness _client = new(fixture.Exchange.BaseUrl, new() { ["RequestTimeout"] = "00:00:01" });
+    // Short enough that the delay fault's case stays quick, long enough that a healthy page of a loaded CI machine never
+    // reaches it (1 s was seen to time out the retry of a fault case under load); the delay fault holds its answer far longer.
+    private readonly ClientHarness _client = new(fixture.Exchange.BaseUrl, new() { ["RequestTimeout"] = "00:00:03" });
 
     public void Dispose() => _client.Dispose();
 
@@ -28,7 +30,7 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
         [FakeFaultKind.TruncatedJson, 200, BinanceFailureKind.Parse, "/fapi/v1/userTrades ETHUSDT: malformed or truncated JSON"],
         [FakeFaultKind.NonArrayJson, 200, BinanceFailureKind.Parse, "/fapi/v1/userTrades ETHUSDT: response is a JSON object, expected a JSON array"],
         [FakeFaultKind.OversizedBody, 200, BinanceFailureKind.Parse, "response of /fapi/v1/userTrades is larger than 4194304 bytes"], // the fake pads to 32 MB
-        [FakeFaultKind.Delay, 200, BinanceFailureKind.Http, "timeout after 1 s on /fapi/v1/userTrades"],
+        [FakeFaultKind.Delay, 200, BinanceFailureKind.Http, "timeout after 3 s on /fapi/v1/userTrades"],
     ];
 
     [Theory]
@@ -39,7 +41,7 @@ public sealed class UserTradesFaultTests(FakeExchangeFixture fixture) : IDisposa
         var account = fixture.NewCredentials();
         var generated = _exchange.GenerateTrades(account.ApiKey, Symbol, 50, seed: 31);
         var start = new FetchPosition(generated[0].Id - 1, 7, null, false);
-        _exchange.EnqueueFault(new FakeFault(kind, ApiKey: account.ApiKey, StatusCode: status, Delay: TimeSpan.FromSeconds(3), RetryAfterSeconds: 1));
+        _exchange.EnqueueFault(new FakeFault(kind, ApiKey: account.ApiKey, StatusCode: status, Delay: TimeSpan.FromSeconds(30), RetryAfterSeconds: 1));
 
         var failed = await _client.FetchAsync(account, Symbol, start);
 
