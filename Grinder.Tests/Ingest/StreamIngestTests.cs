@@ -26,7 +26,7 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
         try
         {
             var trades = fixture.NewTrades(account, "BTCUSDT", 40, seed: 61, selfTradePairFraction: 0.2);
-            await CountedAsync(grain, trades.Count, Wait);
+            await StreamDiagnostics.OnTimeoutAsync(() => CountedAsync(grain, trades.Count, Wait), fixture.Exchange, key, grain);
 
             // REST cannot see them yet: every row came through the stream.
             var rows = await RowsAsync(fixture.Ledger, account);
@@ -183,7 +183,7 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
         try
         {
             var trades = fixture.NewTrades(account, "ETHUSDT", 40, seed: 71);
-            await CountedAsync(grain, trades.Count, Wait);
+            await StreamDiagnostics.OnTimeoutAsync(() => CountedAsync(grain, trades.Count, Wait), fixture.Exchange, key, grain);
             altered = fixture.Exchange.AlteredStreamEvents(key);
             Assert.NotEmpty(altered);
         }
@@ -271,6 +271,10 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
         var account = fixture.TakeAccount();
         var key = IngestClusterFixture.KeyOf(account);
         var grain = fixture.Account(account);
+
+        // Settled first: an account still moving to its owner (the cluster just started, or a silo just joined) stops its
+        // stream on one silo and opens it on another, and a trade published in between reaches no stream.
+        await Activations.OnTheirOwnersAsync(fixture.Cluster, [account], Wait, $"{account} on its owner");
         await Eventually.ReturnsAsync(grain.GetHealthAsync, health => health.Stream?.State == "connected", Wait, $"{account}'s stream to connect");
 
         // The client sees its socket open before the exchange files the connection for events: a trade published in
