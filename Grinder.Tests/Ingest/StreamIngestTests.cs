@@ -279,11 +279,7 @@ public sealed class StreamIngestTests(StreamClusterFixture fixture)
 
         // The client sees its socket open before the exchange files the connection for events: a trade published in
         // between reaches no stream, and with REST held back that test would wait for it in vain.
-        await Eventually.ReturnsAsync(
-            () => Task.FromResult(fixture.Exchange.StreamConnections),
-            connections => connections.Any(connection => connection.LiveApiKeys.Contains(key)),
-            Wait,
-            $"the exchange to send {account}'s events to its stream");
+        await fixture.Exchange.WaitForStreamConnectionsAsync(key, 1, Wait);
         return (account, key, grain);
     }
 
