@@ -1,6 +1,8 @@
 using Grinder.FakeBinance;
 using Grinder.Grains;
+using Grinder.Grains.Ledger;
 using Grinder.Tests.Infrastructure;
+using Grinder.Tests.Ingest;
 
 namespace Grinder.Tests.Silo;
 
@@ -60,6 +62,7 @@ public sealed class RunbookGateTests
                 TimeSpan.FromSeconds(60),
                 "cursor loaded and polls continuing after the restart");
             Assert.Equal(exchange.ValidTradeCount(Key), gate2.Sum("grinder_fills_total", ("source", "reconcile")));
+            await IngestExpectations.LedgerEqualsExchangeAsync(silo.Services.GetRequiredService<IFillLedger>(), "main", exchange, Key);
             gate1 = gate2;
         }
 
