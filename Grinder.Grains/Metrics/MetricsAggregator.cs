@@ -61,17 +61,7 @@ public sealed class MetricsAggregator
         var pending = new List<PendingCounters>(_pending.GetValueOrDefault(id) ?? []);
         if (report.Pending is { } part && !part.FoldedIn(next.Folded))
         {
-            var index = pending.FindIndex(other => other.ActivationId == part.ActivationId);
-            if (index < 0 || part.IsNewerThan(pending[index]))
-            {
-                if (index >= 0)
-                {
-                    pending.RemoveAt(index);
-                }
-
-                pending.Add(part);
-                changed = true;
-            }
+            changed |= Take(pending, part);
         }
 
         // Folded into the held saved part: counted there now. Empty parts of other activations add nothing.
@@ -96,6 +86,19 @@ public sealed class MetricsAggregator
         }
 
         var pending = new List<PendingCounters>(_pending.GetValueOrDefault(accountId) ?? []);
+        if (!Take(pending, part))
+        {
+            return false;
+        }
+
+        Replace(accountId, held, pending);
+        return true;
+    }
+
+    // Puts part in place of the one held for its activation when it is a later report of it; a retired part (no
+    // activation) already held is never replaced. Returns whether the part was taken.
+    private static bool Take(List<PendingCounters> pending, PendingCounters part)
+    {
         var index = pending.FindIndex(other => other.ActivationId == part.ActivationId);
         if (index >= 0 && (part.ActivationId.Length == 0 || !part.IsNewerThan(pending[index])))
         {
@@ -108,7 +111,6 @@ public sealed class MetricsAggregator
         }
 
         pending.Add(part);
-        Replace(accountId, held, pending);
         return true;
     }
 
