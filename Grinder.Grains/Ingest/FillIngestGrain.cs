@@ -336,7 +336,7 @@ public sealed class FillIngestGrain(
             _lastErrorReason?.Label(),
             _loadError,
             _working.LastSaveMs,
-            _working.Polls + _unsaved.Current().Polls,
+            _working.Polls + _unsaved.Polls,
             symbols,
             Quarantine.Rows(_working),
             _totals.ByAsset.Where(pair => pair.Value.Fees != 0).ToDictionary(pair => pair.Key, pair => pair.Value.Fees, StringComparer.Ordinal),

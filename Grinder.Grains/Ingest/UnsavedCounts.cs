@@ -18,6 +18,9 @@ public sealed class UnsavedCounts
     private long _polls;
     private long _mismatches;
 
+    /// <summary>Polls counted and not yet saved.</summary>
+    public long Polls => _polls;
+
     public void Poll() => _polls++;
 
     public void Error(ErrorReason reason, long by = 1) => Add(_errors, reason, by);
